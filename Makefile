@@ -1,0 +1,44 @@
+# luutru: `make demo` and `make test` are all a fresh Debian machine needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+LUUTRU := $(VENV)/bin/luutru
+DEMO_HOME := demo-archive
+DEMO_SCANS := demo-scans
+
+.PHONY: demo test lint bench system-deps clean
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+$(VENV)/.installed: pyproject.toml | system-deps
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+demo: system-deps $(VENV)/.installed
+	$(PY) -m ingest.sample_scans $(DEMO_SCANS)
+	$(LUUTRU) --home $(DEMO_HOME) init
+	$(LUUTRU) --home $(DEMO_HOME) ingest $(DEMO_SCANS) --access public --series DEMO --workers 2
+	$(LUUTRU) --home $(DEMO_HOME) search "chinh phu"
+	$(LUUTRU) --home $(DEMO_HOME) verify
+	@echo
+	@echo "Start the read API and search page with:"
+	@echo "  $(LUUTRU) --home $(DEMO_HOME) serve    # then open http://127.0.0.1:8000/"
+
+test: system-deps $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: system-deps $(VENV)/.installed
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(DEMO_HOME) $(DEMO_SCANS) bench/.work .pytest_cache .ruff_cache

@@ -1,0 +1,42 @@
+"""The one place where errors become exit codes and HTTP statuses."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from archive import errors
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    INPUT_REJECTED = 1  # some input was quarantined
+    USAGE = 2  # also what typer/click use for bad arguments
+    NO_ARCHIVE = 3
+    NOT_FOUND = 4
+    INTEGRITY = 5
+    DEPENDENCY_MISSING = 6
+    CONFIG = 7
+    SEARCH = 8
+    INTERNAL = 70
+
+
+# Most specific first: the first matching class decides.
+_MAPPING: list[tuple[type[errors.LuutruError], ExitCode, int]] = [
+    (errors.ArchiveHomeMissing, ExitCode.NO_ARCHIVE, 503),
+    (errors.RecordNotFound, ExitCode.NOT_FOUND, 404),
+    (errors.InputRejected, ExitCode.INPUT_REJECTED, 422),
+    (errors.QueryInvalid, ExitCode.USAGE, 400),
+    (errors.IntegrityError, ExitCode.INTEGRITY, 500),
+    (errors.DependencyMissing, ExitCode.DEPENDENCY_MISSING, 503),
+    (errors.SigningKeyError, ExitCode.CONFIG, 500),
+    (errors.ConfigError, ExitCode.CONFIG, 500),
+    (errors.SearchUnavailable, ExitCode.SEARCH, 503),
+]
+
+
+def exit_code_for(error: errors.LuutruError) -> ExitCode:
+    return next((code for cls, code, _ in _MAPPING if isinstance(error, cls)), ExitCode.INTERNAL)
+
+
+def http_status_for(error: errors.LuutruError) -> int:
+    return next((status for cls, _, status in _MAPPING if isinstance(error, cls)), 500)

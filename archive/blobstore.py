@@ -1,0 +1,134 @@
+"""Blob store contract and the built-in content-addressed store on the local file system.
+
+Rules every blob store keeps:
+- a blob is addressed by the lowercase hex sha256 of its bytes and never changes once written;
+- ``put`` is idempotent and durable when it returns (temp file, fsync, rename);
+- ``open`` of an absent blob raises ``BlobMissing``; a store never repairs or rewrites a blob,
+  it only reports, so that a verifier can see damage instead of having it hidden.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO, Protocol, runtime_checkable
+
+from archive.errors import BlobMissing, IntegrityError
+from archive.fsutil import fsync_directory
+
+CHUNK_SIZE = 1 << 20
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def hash_stream(handle: BinaryIO) -> tuple[str, int]:
+    """Return (hex sha256, size) of everything left in ``handle``, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := handle.read(CHUNK_SIZE):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def sha256_file(path: Path) -> tuple[str, int]:
+    with path.open("rb") as handle:
+        return hash_stream(handle)
+
+
+@runtime_checkable
+class BlobStore(Protocol):
+    def put_file(self, source: Path) -> tuple[str, int]:
+        """Copy ``source`` in (it is only read) and return (sha256, size)."""
+
+    def put_bytes(self, data: bytes) -> str:
+        """Store ``data`` and return its sha256."""
+
+    def exists(self, sha256: str) -> bool: ...
+
+    def open(self, sha256: str) -> BinaryIO:
+        """Open a stored blob for reading."""
+
+    def read_bytes(self, sha256: str) -> bytes: ...
+
+    def iter_hashes(self) -> Iterator[str]: ...
+
+
+class LocalBlobStore:
+    """Blobs under ``root/ab/cd/abcd…`` (two levels of fan-out keep directories small)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path_for(self, sha256: str) -> Path:
+        if not _SHA256_HEX.match(sha256):
+            raise IntegrityError(f"not a sha256 hex digest: {sha256!r}")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def put_file(self, source: Path) -> tuple[str, int]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+                while chunk := src.read(CHUNK_SIZE):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            sha256 = digest.hexdigest()
+            self._commit(tmp, sha256)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return sha256, size
+
+    def put_bytes(self, data: bytes) -> str:
+        self.root.mkdir(parents=True, exist_ok=True)
+        sha256 = hashlib.sha256(data).hexdigest()
+        if self.exists(sha256):
+            return sha256
+        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            self._commit(tmp, sha256)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return sha256
+
+    def _commit(self, tmp: Path, sha256: str) -> None:
+        target = self.path_for(sha256)
+        if target.exists():
+            # Content addressing: same name, same bytes. Never overwrite what is archived.
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(tmp, 0o444)
+        os.replace(tmp, target)
+        fsync_directory(target.parent)
+
+    def exists(self, sha256: str) -> bool:
+        return self.path_for(sha256).is_file()
+
+    def open(self, sha256: str) -> BinaryIO:
+        try:
+            return self.path_for(sha256).open("rb")
+        except FileNotFoundError as exc:
+            raise BlobMissing(f"blob {sha256} is missing from the blob store") from exc
+
+    def read_bytes(self, sha256: str) -> bytes:
+        with self.open(sha256) as handle:
+            return handle.read()
+
+    def iter_hashes(self) -> Iterator[str]:
+        for path in sorted(self.root.glob("??/??/*")):
+            if _SHA256_HEX.match(path.name):
+                yield path.name

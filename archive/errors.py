@@ -1,0 +1,61 @@
+"""The one error hierarchy of luutru.
+
+Every failure a user can meet is a ``LuutruError`` subclass. Exit codes and HTTP statuses are
+mapped in one place, ``api/errors.py``; nothing else decides them. Parse failures of outside
+input become ``InputRejected`` (the file is quarantined), never a bare ``ValueError``.
+"""
+
+from __future__ import annotations
+
+
+class LuutruError(Exception):
+    """Base of every error luutru reports to a person."""
+
+
+class ArchiveHomeMissing(LuutruError):
+    """The archive home does not exist or was never initialised."""
+
+
+class ConfigError(LuutruError):
+    """The archive configuration is unreadable or names something unknown."""
+
+
+class RecordNotFound(LuutruError):
+    """No record with that id, or none the caller may see (the two are not told apart)."""
+
+
+class InputRejected(LuutruError):
+    """An input file cannot be archived; the reason is meant for the person who supplied it."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class IntegrityError(LuutruError):
+    """Stored bytes or a seal do not match what was archived."""
+
+
+class BlobMissing(IntegrityError):
+    """A blob named by the database is absent from the blob store."""
+
+
+class SignatureInvalid(IntegrityError):
+    """A manifest signature does not verify under the archive key."""
+
+
+class SigningKeyError(LuutruError):
+    """The archive signing key is missing or unreadable."""
+
+
+class DependencyMissing(LuutruError):
+    """A program or data file luutru needs (tesseract, a language pack) is not installed."""
+
+
+class SearchUnavailable(LuutruError):
+    """The search index cannot be opened or queried (it can be rebuilt from the archive)."""
+
+
+class QueryInvalid(LuutruError):
+    """A search query cannot be understood."""

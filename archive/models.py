@@ -1,0 +1,122 @@
+"""The archive's database schema (SQLAlchemy 2). Alembic migrations in archive/migrations create it.
+
+The database is the point of truth: a record exists once its row, its files and its seal are
+committed together in one transaction.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AccessLevel(enum.StrEnum):
+    """Chế độ sử dụng, from most open to most closed; ``rank`` orders them."""
+
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    CONFIDENTIAL = "confidential"
+    SECRET = "secret"
+
+    @property
+    def rank(self) -> int:
+        return list(AccessLevel).index(self)
+
+    def permits(self, record_level: AccessLevel) -> bool:
+        """Whether a reader cleared to ``self`` may see a record at ``record_level``."""
+        return record_level.rank <= self.rank
+
+
+class FileRole(enum.StrEnum):
+    ORIGINAL = "original"
+    OCR_TEXT = "ocr-text"
+
+
+class Record(Base):
+    __tablename__ = "records"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    series_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    access: Mapped[str] = mapped_column(String(16), default=AccessLevel.INTERNAL.value)
+    closed_year: Mapped[int | None] = mapped_column(Integer)
+    # Vietnamese document metadata (Circular 05/2025/TT-BNV); filled by metadata extraction.
+    doc_number: Mapped[str] = mapped_column(String(128), default="")
+    doc_type: Mapped[str] = mapped_column(String(128), default="")
+    issuer: Mapped[str] = mapped_column(Text, default="")
+    issued_date: Mapped[date | None] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(128), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(16), default="vi")
+    page_count: Mapped[int] = mapped_column(Integer, default=0)
+    source_name: Mapped[str] = mapped_column(Text, default="")
+    ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    files: Mapped[list[RecordFile]] = relationship(
+        back_populates="record", cascade="all, delete-orphan", order_by="RecordFile.role"
+    )
+    seal: Mapped[Seal | None] = relationship(back_populates="record", uselist=False)
+
+    @property
+    def access_level(self) -> AccessLevel:
+        return AccessLevel(self.access)
+
+    def file(self, role: FileRole) -> RecordFile | None:
+        return next((f for f in self.files if f.role == role.value), None)
+
+
+class RecordFile(Base):
+    __tablename__ = "record_files"
+    __table_args__ = (UniqueConstraint("record_id", "role", "sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    media_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+
+    record: Mapped[Record] = relationship(back_populates="files")
+
+
+class Seal(Base):
+    __tablename__ = "seals"
+
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id"), primary_key=True)
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str] = mapped_column(String(32))
+    algorithm: Mapped[str] = mapped_column(String(16))
+    sealed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    record: Mapped[Record] = relationship(back_populates="seal")
+
+
+class QuarantineEntry(Base):
+    """An input that could not be archived, kept with the reason so a clerk can act on it."""
+
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    quarantined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,111 @@
+"""Extension points of ingest: the OCR engine and the ingest step.
+
+OcrEngine rules:
+- ``check`` raises ``DependencyMissing`` when the engine or a requested language is not
+  installed; the runner calls it once before any file, so a missing tesseract stops the run
+  instead of quarantining every scan;
+- ``recognize`` gets one page image and returns its text; it raises ``InputRejected`` only
+  for a fault of that page, never for a fault of the machine.
+
+IngestStep rules (after paperless-ngx's consume plugins):
+- ``able_to_run`` decides from the work item alone whether the step applies;
+- ``run`` may fill the item and may set ``item.outcome`` to end the pipeline early
+  (a duplicate); it raises ``InputRejected`` to quarantine the input;
+- ``cleanup`` always runs, in reverse order, for every step that ran.
+Steps get what they need through ``IngestContext``; none reads global settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from PIL import Image
+
+from archive.models import AccessLevel
+from archive.repository import Archive, Description, IncomingFile
+
+
+class OcrEngine(Protocol):
+    name: str
+
+    def check(self, languages: str) -> None: ...
+
+    def recognize(self, page: Image.Image, languages: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    access: AccessLevel = AccessLevel.INTERNAL
+    series_code: str | None = None
+    closed_year: int | None = None
+    ocr_languages: str = "vie+eng"
+    max_input_bytes: int = 1 << 30
+    # Pillow refuses images over twice its own limit (~179 MP) as decompression bombs;
+    # an A3 page at 600 dpi is 70 MP, so 150 MP leaves room for real scans.
+    max_page_pixels: int = 150_000_000
+    max_pages: int = 2000
+
+
+@dataclass(frozen=True)
+class IngestContext:
+    archive: Archive
+    ocr: OcrEngine
+    settings: IngestSettings
+
+
+class Status(StrEnum):
+    SEALED = "sealed"
+    DUPLICATE = "duplicate"
+    QUARANTINED = "quarantined"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    path: str
+    status: Status
+    record_id: str | None = None
+    sha256: str | None = None
+    reason: str | None = None
+
+    def as_json(self) -> dict[str, str | None]:
+        return {
+            "path": self.path,
+            "status": self.status.value,
+            "record_id": self.record_id,
+            "sha256": self.sha256,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class WorkItem:
+    """One input on its way through the pipeline; each step fills a part."""
+
+    source: Path
+    sha256: str = ""
+    size: int = 0
+    media_type: str = ""
+    scan: Image.Image | None = None
+    page_count: int = 0
+    page_texts: list[str] = field(default_factory=list)
+    description: Description = field(default_factory=Description)
+    derived_files: list[IncomingFile] = field(default_factory=list)
+    outcome: IngestResult | None = None
+
+    @property
+    def text(self) -> str:
+        # Form feed between pages, as tesseract itself separates them.
+        return "\f".join(self.page_texts)
+
+
+class IngestStep(Protocol):
+    name: str
+
+    def able_to_run(self, item: WorkItem) -> bool: ...
+
+    def run(self, item: WorkItem, context: IngestContext) -> None: ...
+
+    def cleanup(self, item: WorkItem) -> None: ...

@@ -1,0 +1,62 @@
+"""The ingest pipeline: one ordered list of steps, run for one input at a time."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from archive.errors import InputRejected, LuutruError
+from ingest.contracts import IngestContext, IngestResult, IngestStep, Status, WorkItem
+from ingest.steps import (
+    CheckInput,
+    Describe,
+    DetectFormat,
+    ReadScan,
+    RecognizeText,
+    Seal,
+    SkipDuplicate,
+)
+
+log = logging.getLogger(__name__)
+
+PIPELINE: list[IngestStep] = [
+    CheckInput(),
+    SkipDuplicate(),
+    DetectFormat(),
+    ReadScan(),
+    RecognizeText(),
+    Describe(),
+    Seal(),
+]
+
+
+def ingest_one(
+    source: Path, context: IngestContext, steps: list[IngestStep] = PIPELINE
+) -> IngestResult:
+    """Run every step on ``source``; a rejected input is quarantined, never half archived."""
+    item = WorkItem(source=source)
+    ran: list[IngestStep] = []
+    try:
+        for step in steps:
+            if not step.able_to_run(item):
+                continue
+            ran.append(step)
+            step.run(item, context)
+    except InputRejected as exc:
+        return _quarantine(item, context, exc.reason)
+    except LuutruError:
+        raise
+    except Exception as exc:
+        log.exception("unexpected failure ingesting %s", source)
+        return _quarantine(item, context, f"unexpected error: {type(exc).__name__}: {exc}")
+    finally:
+        for step in reversed(ran):
+            step.cleanup(item)
+    if item.outcome is None:
+        raise RuntimeError(f"pipeline ended without an outcome for {source}")
+    return item.outcome
+
+
+def _quarantine(item: WorkItem, context: IngestContext, reason: str) -> IngestResult:
+    entry = context.archive.quarantine(item.source, reason)
+    return IngestResult(str(item.source), Status.QUARANTINED, None, entry.sha256 or None, reason)

@@ -1,0 +1,169 @@
+"""The built-in ingest steps. ``PIPELINE`` in ingest/pipeline.py puts them in order."""
+
+from __future__ import annotations
+
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+from archive.blobstore import sha256_file
+from archive.errors import InputRejected
+from archive.models import FileRole
+from archive.repository import Description, IncomingFile, Placement
+from ingest.contracts import IngestContext, IngestResult, Status, WorkItem
+from ingest.formats import HEADER_BYTES, detect_format
+
+TEXT_MEDIA_TYPE = "text/plain; charset=utf-8"
+
+
+class _Step:
+    name = "step"
+
+    def able_to_run(self, item: WorkItem) -> bool:
+        return item.outcome is None
+
+    def cleanup(self, item: WorkItem) -> None:
+        return None
+
+    def reject(self, item: WorkItem, reason: str) -> InputRejected:
+        return InputRejected(str(item.source), reason)
+
+
+class CheckInput(_Step):
+    """Hash the input and refuse empty or oversized files before anything else reads them."""
+
+    name = "check-input"
+
+    def run(self, item: WorkItem, context: IngestContext) -> None:
+        try:
+            size = item.source.stat().st_size
+        except OSError as exc:
+            raise self.reject(item, f"cannot read the file: {exc.strerror}") from exc
+        if size == 0:
+            raise self.reject(item, "the file is empty (0 bytes)")
+        limit = context.settings.max_input_bytes
+        if size > limit:
+            raise self.reject(item, f"the file is {size} bytes, over the limit of {limit}")
+        try:
+            item.sha256, item.size = sha256_file(item.source)
+        except OSError as exc:
+            raise self.reject(item, f"cannot read the file: {exc.strerror}") from exc
+
+
+class SkipDuplicate(_Step):
+    """An original archived before is not archived again; its record is reported instead."""
+
+    name = "skip-duplicate"
+
+    def run(self, item: WorkItem, context: IngestContext) -> None:
+        existing = context.archive.find_by_original(item.sha256)
+        if existing is not None:
+            item.outcome = IngestResult(
+                str(item.source), Status.DUPLICATE, existing, item.sha256, None
+            )
+
+
+class DetectFormat(_Step):
+    name = "detect-format"
+
+    def run(self, item: WorkItem, context: IngestContext) -> None:
+        with item.source.open("rb") as handle:
+            header = handle.read(HEADER_BYTES)
+        fmt = detect_format(header)
+        if fmt is None:
+            raise self.reject(item, "not a supported scan format (PNG, JPEG or TIFF)")
+        if not fmt.is_scan:
+            raise self.reject(
+                item, f"{fmt.label} files are not ingested yet; only PNG, JPEG and TIFF scans are"
+            )
+        item.media_type = fmt.media_type
+
+
+class ReadScan(_Step):
+    """Open the scan with Pillow and check every page against the size limits before OCR."""
+
+    name = "read-scan"
+
+    def run(self, item: WorkItem, context: IngestContext) -> None:
+        limits = context.settings
+        try:
+            scan = Image.open(item.source)
+            item.scan = scan
+            pages = 0
+            for frame in ImageSequence.Iterator(scan):
+                pages += 1
+                width, height = frame.size
+                if width * height > limits.max_page_pixels:
+                    raise self.reject(
+                        item,
+                        f"page {pages} is {width}x{height} pixels, over the limit of "
+                        f"{limits.max_page_pixels} (a decompression bomb or a mis-set scanner)",
+                    )
+                if pages > limits.max_pages:
+                    raise self.reject(item, f"more than {limits.max_pages} pages")
+                frame.load()
+        except Image.DecompressionBombError as exc:
+            raise self.reject(item, f"a page is over the limit of pixels: {exc}") from exc
+        except UnidentifiedImageError as exc:
+            raise self.reject(item, f"not a readable image: {exc}") from exc
+        except (OSError, SyntaxError, ValueError) as exc:
+            # Pillow reports truncated and corrupt data as OSError/SyntaxError/ValueError.
+            raise self.reject(item, f"the image data is damaged: {exc}") from exc
+        item.page_count = pages
+
+    def cleanup(self, item: WorkItem) -> None:
+        if item.scan is not None:
+            item.scan.close()
+            item.scan = None
+
+
+def prepare_page(frame: Image.Image) -> Image.Image:
+    """What OCR reads: upright per EXIF, in grey levels. The original file is never changed."""
+    return ImageOps.exif_transpose(frame).convert("L")
+
+
+class RecognizeText(_Step):
+    name = "ocr"
+
+    def run(self, item: WorkItem, context: IngestContext) -> None:
+        assert item.scan is not None, "ReadScan runs before RecognizeText"
+        languages = context.settings.ocr_languages
+        for number, frame in enumerate(ImageSequence.Iterator(item.scan), start=1):
+            try:
+                item.page_texts.append(context.ocr.recognize(prepare_page(frame), languages))
+            except InputRejected as exc:
+                raise self.reject(item, f"page {number}: {exc.reason}") from exc
+        item.derived_files.append(
+            IncomingFile(
+                FileRole.OCR_TEXT,
+                TEXT_MEDIA_TYPE,
+                f"{item.source.stem}.txt",
+                data=item.text.encode("utf-8"),
+            )
+        )
+
+
+class Describe(_Step):
+    """Descriptive metadata. For now the title is the file name; extraction of số/ký hiệu,
+    tên loại, cơ quan ban hành, ngày ban hành and trích yếu from the text comes next."""
+
+    name = "describe"
+
+    def run(self, item: WorkItem, context: IngestContext) -> None:
+        item.description = Description(title=item.source.stem, page_count=item.page_count)
+
+
+class Seal(_Step):
+    name = "seal"
+
+    def run(self, item: WorkItem, context: IngestContext) -> None:
+        settings = context.settings
+        original = IncomingFile(
+            FileRole.ORIGINAL, item.media_type, item.source.name, path=item.source
+        )
+        outcome = context.archive.seal(
+            [original, *item.derived_files],
+            item.description,
+            Placement(settings.access, settings.series_code, settings.closed_year),
+            source_name=item.source.name,
+        )
+        status = Status.DUPLICATE if outcome.duplicate else Status.SEALED
+        item.outcome = IngestResult(str(item.source), status, outcome.record_id, item.sha256)

@@ -1,0 +1,1 @@
+"""Retention: schedules per record series, and later holds and disposition. Imports archive/."""

@@ -1,0 +1,84 @@
+"""The read API through FastAPI's TestClient, on a real ingested archive."""
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.services import Services
+from archive.models import AccessLevel
+from ingest.contracts import IngestSettings
+from ingest.sample_scans import SAMPLES, render_page
+from tests.conftest import IngestedArchive
+
+
+@pytest.fixture
+def client(ingested_copy: IngestedArchive) -> Iterator[TestClient]:
+    with TestClient(create_app(ingested_copy.home)) as test_client:
+        yield test_client
+
+
+def test_search_finds_a_record_without_diacritics(client: TestClient) -> None:
+    response = client.get("/api/v1/search", params={"q": "truc lien thong van ban"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["total"] == 1
+    hit = body["hits"][0]
+    assert set(hit) == {"record_id", "title", "number", "date", "score", "snippet"}
+    assert hit["title"] == "cong-van-7816"
+    assert "<b>trục</b>" in hit["snippet"]
+
+
+def test_record_has_text_metadata_files_and_seal(
+    client: TestClient, ingested_copy: IngestedArchive
+) -> None:
+    record_id = ingested_copy.record_id("quyet-dinh-1482.png")
+    response = client.get(f"/api/v1/records/{record_id}")
+    assert response.status_code == 200
+    record = response.json()
+    assert "QUYẾT ĐỊNH" in record["text"]
+    assert set(record["metadata"]) >= {"number", "doc_type", "issuer", "date", "place", "subject"}
+    assert {f["role"] for f in record["files"]} == {"original", "ocr-text"}
+    assert record["seal"]["algorithm"] == "ed25519"
+
+
+def test_unknown_record_is_404_with_a_json_error(client: TestClient) -> None:
+    response = client.get("/api/v1/records/nosuchrecord")
+    assert response.status_code == 404
+    assert "nosuchrecord" in response.json()["error"]
+
+
+def test_restricted_record_is_invisible_to_anonymous_readers(
+    ingested_copy: IngestedArchive, tmp_path
+) -> None:
+    scan = tmp_path / "mat.png"
+    secret = SAMPLES[2]
+    render_page(secret, dpi=150).save(scan)
+    with Services.open(ingested_copy.home) as services:
+        [result] = services.ingest([scan], IngestSettings(access=AccessLevel.CONFIDENTIAL))
+    with TestClient(create_app(ingested_copy.home)) as client:
+        for query in ("kho luu tru lich su", "nop luu"):
+            body = client.get("/api/v1/search", params={"q": query}).json()
+            assert result.record_id not in {h["record_id"] for h in body["hits"]}
+        # The public TIFF carries the same words: it alone may be counted.
+        assert client.get("/api/v1/search", params={"q": "nop luu"}).json()["total"] == 1
+        hidden = client.get(f"/api/v1/records/{result.record_id}")
+        absent = client.get("/api/v1/records/000000000000000000000000")
+        assert hidden.status_code == absent.status_code == 404
+        assert hidden.json()["error"].replace(result.record_id, "X") == absent.json()[
+            "error"
+        ].replace("000000000000000000000000", "X")
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"q": "x", "limit": 0}, {"q": "x", "limit": 1000}, {"q": "x" * 501}]
+)
+def test_bad_search_parameters_are_422(client: TestClient, params: dict) -> None:
+    assert client.get("/api/v1/search", params=params).status_code == 422
+
+
+def test_health_and_page(client: TestClient) -> None:
+    assert client.get("/api/v1/health").json() == {"status": "ok"}
+    page = client.get("/")
+    assert page.status_code == 200 and "Tra cứu" in page.text

@@ -1,0 +1,79 @@
+"""Shared fixtures. OCR is the slow part, so the sample scans are rendered once and ingested
+once per session; tests that change an archive work on a copy of it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from api.services import Services
+from archive.home import ArchiveHome
+from archive.models import AccessLevel
+from archive.repository import Archive
+from ingest.contracts import IngestResult, IngestSettings
+from ingest.sample_scans import write_samples
+
+
+@pytest.fixture(scope="session")
+def sample_scans(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    return write_samples(tmp_path_factory.mktemp("scans"))
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> ArchiveHome:
+    archive_home = ArchiveHome(tmp_path / "home")
+    Archive.initialise(archive_home)
+    return archive_home
+
+
+@pytest.fixture
+def archive(home: ArchiveHome) -> Iterator[Archive]:
+    with Archive.open(home) as opened:
+        yield opened
+
+
+@dataclass(frozen=True)
+class IngestedArchive:
+    home: ArchiveHome
+    results: list[IngestResult]
+
+    def record_id(self, file_name: str) -> str:
+        return next(r.record_id for r in self.results if r.path.endswith(file_name))  # type: ignore[misc]
+
+
+@pytest.fixture(scope="session")
+def ingested(tmp_path_factory: pytest.TempPathFactory, sample_scans: list[Path]) -> IngestedArchive:
+    """The sample scans ingested once, public; treat as read-only (use ``ingested_copy``)."""
+    archive_home = ArchiveHome(tmp_path_factory.mktemp("ingested") / "home")
+    Archive.initialise(archive_home)
+    with Services.open(archive_home) as services:
+        results = services.ingest(
+            sample_scans, IngestSettings(access=AccessLevel.PUBLIC), workers=2
+        )
+    return IngestedArchive(archive_home, results)
+
+
+@pytest.fixture
+def ingested_copy(ingested: IngestedArchive, tmp_path: Path) -> IngestedArchive:
+    target = tmp_path / "home-copy"
+    shutil.copytree(ingested.home.root, target)
+    return IngestedArchive(ArchiveHome(target), ingested.results)
+
+
+def run_cli(*args: str, home: ArchiveHome | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real `luutru` command in a child process."""
+    prefix = ["--home", str(home.root)] if home else []
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *prefix, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "200"},
+    )

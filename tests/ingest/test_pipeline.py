@@ -1,0 +1,132 @@
+"""Bad input is quarantined with a reason; nothing is half archived; originals stay as they were."""
+
+import hashlib
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from archive.models import AccessLevel
+from archive.repository import Archive
+from ingest.contracts import IngestContext, IngestSettings, Status
+from ingest.pipeline import PIPELINE, ingest_one
+from ingest.runner import collect_inputs, run_ingest
+from ingest.tesseract_ocr import TesseractEngine
+
+
+class CrashingOcr:
+    """Fault injection: an OCR engine that fails like a crashing tesseract."""
+
+    name = "crashing"
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def check(self, languages: str) -> None:
+        return None
+
+    def recognize(self, page: Image.Image, languages: str) -> str:
+        raise self.error
+
+
+def _context(archive: Archive, ocr=None, **settings) -> IngestContext:
+    return IngestContext(archive, ocr or TesseractEngine(), IngestSettings(**settings))
+
+
+def _png(width: int, height: int, mode: str = "L") -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, (width, height), 255).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+BAD_INPUTS = {
+    "empty.png": (b"", "the file is empty (0 bytes)"),
+    "notes.png": (b"just some text, not an image\n", "not a supported scan format"),
+    "truncated.png": (_png(400, 300)[:60], "damaged"),
+    "scan.pdf": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "PDF files are not ingested yet"),
+    "bomb.png": (_png(20_000, 20_000, "1"), "over the limit"),
+    "bomb-below-pillow-limit.png": (_png(13_000, 12_000, "1"), "over the limit of 150000000"),
+}
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_bad_input_is_quarantined_with_a_reason_naming_it(
+    archive: Archive, tmp_path: Path, name: str
+) -> None:
+    data, reason = BAD_INPUTS[name]
+    source = tmp_path / name
+    source.write_bytes(data)
+    result = ingest_one(source, _context(archive))
+    assert result.status is Status.QUARANTINED
+    assert reason in (result.reason or "")
+    assert result.path == str(source)
+    assert source.read_bytes() == data, "the input is never changed"
+    assert archive.count_records() == 0
+    assert [q.source_path for q in archive.quarantined()] == [str(source)]
+
+
+def test_oversized_input_is_refused_before_reading(archive: Archive, tmp_path: Path) -> None:
+    source = tmp_path / "big.png"
+    source.write_bytes(_png(100, 100))
+    result = ingest_one(source, _context(archive, max_input_bytes=10))
+    assert result.status is Status.QUARANTINED and "over the limit of 10" in (result.reason or "")
+
+
+@pytest.mark.parametrize(
+    "error", [RuntimeError("tesseract segfaulted"), MemoryError("out of memory")]
+)
+def test_crashing_ocr_quarantines_and_archives_nothing(
+    archive: Archive, sample_scans: list[Path], error: Exception
+) -> None:
+    source = sample_scans[0]
+    before = hashlib.sha256(source.read_bytes()).hexdigest()
+    result = ingest_one(source, _context(archive, CrashingOcr(error)))
+    assert result.status is Status.QUARANTINED
+    assert type(error).__name__ in (result.reason or "")
+    assert archive.count_records() == 0
+    assert hashlib.sha256(source.read_bytes()).hexdigest() == before
+
+
+def test_a_scan_is_sealed_with_its_text(archive: Archive, sample_scans: list[Path]) -> None:
+    tiff = next(p for p in sample_scans if p.suffix == ".tif")
+    result = ingest_one(tiff, _context(archive, access=AccessLevel.PUBLIC, series_code="BC"))
+    assert result.status is Status.SEALED
+    assert result.sha256 == hashlib.sha256(tiff.read_bytes()).hexdigest()
+    record = archive.get(result.record_id, AccessLevel.PUBLIC)
+    assert record.page_count == 2 and record.series_code == "BC"
+    text = archive.text_of(record)
+    assert "BÁO CÁO" in text and "QUYẾT ĐỊNH" in text and "\f" in text
+    again = ingest_one(tiff, _context(archive))
+    assert again.status is Status.DUPLICATE and again.record_id == result.record_id
+
+
+def test_pipeline_is_one_visible_ordered_list() -> None:
+    assert [step.name for step in PIPELINE] == [
+        "check-input",
+        "skip-duplicate",
+        "detect-format",
+        "read-scan",
+        "ocr",
+        "describe",
+        "seal",
+    ]
+
+
+def test_collect_inputs_walks_directories_and_skips_hidden_files(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "1.png").write_bytes(b"x")
+    (tmp_path / "a" / ".DS_Store").write_bytes(b"x")
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "2.png").write_bytes(b"x")
+    single = tmp_path / "3.png"
+    single.write_bytes(b"x")
+    assert collect_inputs([tmp_path / "a", single]) == [tmp_path / "a" / "1.png", single]
+    assert collect_inputs([tmp_path]) == [tmp_path / "3.png", tmp_path / "a" / "1.png"]
+
+
+def test_parallel_workers_give_the_same_records(archive: Archive, sample_scans: list[Path]) -> None:
+    results = run_ingest(sample_scans, _context(archive), workers=3)
+    assert sorted(r.status.value for r in results) == ["sealed"] * 3
+    assert archive.count_records() == 3
