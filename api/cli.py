@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from api.errors import ExitCode, exit_code_for
 from api.services import Services
@@ -225,15 +226,16 @@ def show(
 
 
 _BOLD = re.compile(r"<b>(.*?)</b>")
+TABLE_SNIPPET_CHARS = 120
 
 
-def _snippet_markup(snippet: str) -> str:
-    """Server snippets are HTML-escaped with <b> highlights; show them as rich bold text."""
-    parts = _BOLD.split(snippet)
-    return "".join(
-        f"[bold yellow]{escape(html.unescape(p))}[/]" if i % 2 else escape(html.unescape(p))
-        for i, p in enumerate(parts)
-    )
+def _snippet_text(snippet: str) -> Text:
+    """Index snippets are HTML-escaped with <b> highlights; a table shows them as bold text."""
+    text = Text()
+    for i, part in enumerate(_BOLD.split(snippet)):
+        text.append(html.unescape(part), style="bold yellow" if i % 2 else "")
+    text.truncate(TABLE_SNIPPET_CHARS, overflow="ellipsis")
+    return text
 
 
 @app.command()
@@ -264,7 +266,7 @@ def search(
             escape(hit.number),
             hit.date or "",
             f"{hit.score:.2f}",
-            _snippet_markup(hit.snippet),
+            _snippet_text(hit.snippet),
         )
     out.print(table)
 

@@ -30,6 +30,18 @@ def _fold_lower(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in fold(text))
 
 
+def _best_anchor(pattern: re.Pattern[str], folded: str, span: int) -> int:
+    """Where the most distinct query words stand within ``span`` characters (earliest wins),
+    so ``chinh phu`` shows "Chính phủ" rather than a lone "chính" earlier on."""
+    best_start, best_count = 0, 0
+    for match in pattern.finditer(folded):
+        window = folded[match.start() : match.start() + span]
+        count = len({m.group(0) for m in pattern.finditer(window)})
+        if count > best_count:
+            best_start, best_count = match.start(), count
+    return best_start
+
+
 def make_snippet(body: str, query: str, width: int = SNIPPET_CHARS) -> str:
     """An HTML-escaped excerpt of ``body`` around the first query word, words in ``<b>``.
 
@@ -42,11 +54,11 @@ def make_snippet(body: str, query: str, width: int = SNIPPET_CHARS) -> str:
     if not terms:
         return html.escape(text[:width])
     pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, terms)) + r")(?![^\W_])")
-    first = pattern.search(folded)
+    anchor = _best_anchor(pattern, folded, width // 4)
     start = 0
-    if first is not None and first.start() > width // 3:
-        start = first.start() - width // 3
-        space = text.find(" ", start, first.start())
+    if anchor > width // 4:
+        start = anchor - width // 4
+        space = text.find(" ", start, anchor)
         if space >= 0:
             start = space + 1  # begin on a word, not inside one
     end = min(len(text), start + width)

@@ -34,3 +34,9 @@ def test_snippet_is_a_window_around_the_first_match() -> None:
     assert "<b>lưu</b> <b>trữ</b>" in snippet
     assert snippet.startswith("…") and snippet.endswith("…")
     assert len(snippet) < 200
+
+
+def test_snippet_prefers_the_place_where_all_query_words_stand_together() -> None:
+    body = "Chính quyền địa phương " + "và các cơ quan " * 20 + "theo chỉ đạo của Chính phủ"
+    snippet = make_snippet(body, "chinh phu", width=80)
+    assert "<b>Chính</b> <b>phủ</b>" in snippet
