@@ -348,7 +348,7 @@ def serve(
 
 
 def run() -> None:
-    app()
+    app(prog_name="luutru")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive.blobstore import CHUNK_SIZE, BlobStore, LocalBlobStore, sha256_file
 from archive.db import make_engine, make_session_factory, upgrade_schema
-from archive.errors import RecordNotFound
+from archive.errors import InputRejected, RecordNotFound
 from archive.fsutil import atomic_write, atomic_write_bytes
 from archive.home import ArchiveHome, Settings
 from archive.manifest import ManifestFile, build_manifest, sign_manifest
@@ -41,6 +41,8 @@ class IncomingFile:
     name: str
     path: Path | None = None
     data: bytes | None = None
+    # The hash the caller saw when it read the file; sealing refuses bytes that differ from it.
+    expected_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,10 @@ class Archive:
             sha256, size = self.blobs.put_bytes(incoming.data), len(incoming.data)
         else:
             raise ValueError(f"incoming {incoming.role.value} file has neither path nor data")
+        if incoming.expected_sha256 not in (None, sha256):
+            raise InputRejected(
+                str(incoming.path or incoming.name), "the file changed while it was being ingested"
+            )
         return ManifestFile(incoming.role.value, incoming.media_type, size, sha256, incoming.name)
 
     def seal(

@@ -58,5 +58,11 @@ def ingest_one(
 
 
 def _quarantine(item: WorkItem, context: IngestContext, reason: str) -> IngestResult:
-    entry = context.archive.quarantine(item.source, reason)
+    try:
+        size = item.source.stat().st_size
+    except OSError:
+        size = 0
+    # An input over the size limit is listed with its reason but not copied.
+    keep_copy = size <= context.settings.max_input_bytes
+    entry = context.archive.quarantine(item.source, reason, keep_copy=keep_copy)
     return IngestResult(str(item.source), Status.QUARANTINED, None, entry.sha256 or None, reason)

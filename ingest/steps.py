@@ -157,7 +157,11 @@ class Seal(_Step):
     def run(self, item: WorkItem, context: IngestContext) -> None:
         settings = context.settings
         original = IncomingFile(
-            FileRole.ORIGINAL, item.media_type, item.source.name, path=item.source
+            FileRole.ORIGINAL,
+            item.media_type,
+            item.source.name,
+            path=item.source,
+            expected_sha256=item.sha256,
         )
         outcome = context.archive.seal(
             [original, *item.derived_files],

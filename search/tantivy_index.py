@@ -154,12 +154,12 @@ class TantivyIndex:
 
     def record_ids(self) -> set[str]:
         self._index.reload()
-        searcher = self._index.searcher()
-        total = searcher.num_docs
-        if total == 0:
-            return set()
-        result = searcher.search(tantivy.Query.all_query(), limit=total, count=False)
-        return {searcher.doc(address)["record_id"][0] for _, address in result.hits}
+        # The term dictionary still holds deleted documents' ids; filtering by a query counts
+        # live documents only, and no stored document has to be loaded.
+        terms = self._index.searcher().terms_with_prefix(
+            "record_id", "", filter_query=tantivy.Query.all_query()
+        )
+        return {term for term, count in terms if count > 0}
 
     def close(self) -> None:
         return None

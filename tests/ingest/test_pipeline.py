@@ -130,3 +130,36 @@ def test_parallel_workers_give_the_same_records(archive: Archive, sample_scans: 
     results = run_ingest(sample_scans, _context(archive), workers=3)
     assert sorted(r.status.value for r in results) == ["sealed"] * 3
     assert archive.count_records() == 3
+
+
+class RewritingOcr:
+    """Fault injection: the scanner rewrites the file while it is being recognised."""
+
+    name = "rewriting"
+
+    def __init__(self, source: Path) -> None:
+        self.source = source
+
+    def check(self, languages: str) -> None:
+        return None
+
+    def recognize(self, page: Image.Image, languages: str) -> str:
+        self.source.write_bytes(_png(300, 200))
+        return "text"
+
+
+def test_a_file_changed_during_ingest_is_not_sealed(archive: Archive, tmp_path: Path) -> None:
+    source = tmp_path / "scan.png"
+    source.write_bytes(_png(400, 300))
+    result = ingest_one(source, _context(archive, RewritingOcr(source)))
+    assert result.status is Status.QUARANTINED
+    assert result.reason == "the file changed while it was being ingested"
+    assert archive.count_records() == 0
+
+
+def test_an_oversized_input_is_listed_but_not_copied(archive: Archive, tmp_path: Path) -> None:
+    source = tmp_path / "big.png"
+    source.write_bytes(_png(100, 100))
+    ingest_one(source, _context(archive, max_input_bytes=10))
+    assert [q.source_path for q in archive.quarantined()] == [str(source)]
+    assert not any(archive.home.quarantine_dir.iterdir())
