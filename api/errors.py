@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     DEPENDENCY_MISSING = 6
     CONFIG = 7
     SEARCH = 8
+    STORAGE = 9
     INTERNAL = 70
 
 
@@ -31,6 +32,7 @@ _MAPPING: list[tuple[type[errors.LuutruError], ExitCode, int]] = [
     (errors.SigningKeyError, ExitCode.CONFIG, 500),
     (errors.ConfigError, ExitCode.CONFIG, 500),
     (errors.SearchUnavailable, ExitCode.SEARCH, 503),
+    (errors.StorageError, ExitCode.STORAGE, 503),
 ]
 
 

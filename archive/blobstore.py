@@ -41,6 +41,9 @@ def sha256_file(path: Path) -> tuple[str, int]:
 
 @runtime_checkable
 class BlobStore(Protocol):
+    def put_stream(self, source: BinaryIO) -> tuple[str, int]:
+        """Copy everything left in ``source`` in and return (sha256, size)."""
+
     def put_file(self, source: Path) -> tuple[str, int]:
         """Copy ``source`` in (it is only read) and return (sha256, size)."""
 
@@ -69,14 +72,18 @@ class LocalBlobStore:
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
     def put_file(self, source: Path) -> tuple[str, int]:
+        with source.open("rb") as handle:
+            return self.put_stream(handle)
+
+    def put_stream(self, source: BinaryIO) -> tuple[str, int]:
         self.root.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
         fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
         tmp = Path(tmp_name)
         try:
-            with os.fdopen(fd, "wb") as out, source.open("rb") as src:
-                while chunk := src.read(CHUNK_SIZE):
+            with os.fdopen(fd, "wb") as out:
+                while chunk := source.read(CHUNK_SIZE):
                     digest.update(chunk)
                     size += len(chunk)
                     out.write(chunk)

@@ -49,6 +49,11 @@ class SigningKeyError(LuutruError):
     """The archive signing key is missing or unreadable."""
 
 
+class StorageError(LuutruError):
+    """The blob store or the database cannot be written (disk full, database unreachable);
+    a fault of the machine, not of the input, so an ingest stops instead of quarantining."""
+
+
 class DependencyMissing(LuutruError):
     """A program or data file luutru needs (tesseract, a language pack) is not installed."""
 

@@ -8,6 +8,7 @@ record does not exist; blobs left behind by a crash are unreferenced and never s
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive.blobstore import CHUNK_SIZE, BlobStore, LocalBlobStore, sha256_file
 from archive.db import make_engine, make_session_factory, upgrade_schema
-from archive.errors import InputRejected, RecordNotFound
+from archive.errors import InputRejected, RecordNotFound, StorageError
 from archive.fsutil import atomic_write, atomic_write_bytes
 from archive.home import ArchiveHome, Settings
 from archive.manifest import ManifestFile, build_manifest, sign_manifest
@@ -155,7 +156,12 @@ class Archive:
 
     def _store_blob(self, incoming: IncomingFile) -> ManifestFile:
         if incoming.path is not None:
-            sha256, size = self.blobs.put_file(incoming.path)
+            try:
+                handle = incoming.path.open("rb")
+            except OSError as exc:
+                raise InputRejected(str(incoming.path), f"cannot read: {exc.strerror}") from exc
+            with handle:
+                sha256, size = self.blobs.put_stream(handle)
         elif incoming.data is not None:
             sha256, size = self.blobs.put_bytes(incoming.data), len(incoming.data)
         else:
@@ -174,6 +180,16 @@ class Archive:
         source_name: str,
     ) -> SealOutcome:
         """Store the files, sign a manifest, commit the record. The first file is the original."""
+        with _storage_faults("sealing " + source_name):
+            return self._seal(files, description, placement, source_name)
+
+    def _seal(
+        self,
+        files: list[IncomingFile],
+        description: Description,
+        placement: Placement,
+        source_name: str,
+    ) -> SealOutcome:
         original = self._store_blob(files[0])
         existing = self.find_by_original(original.sha256)
         if existing is not None:
@@ -238,6 +254,10 @@ class Archive:
 
     def quarantine(self, source: Path, reason: str, keep_copy: bool = True) -> QuarantineEntry:
         """Keep a copy of a rejected input and why; the input itself is only read."""
+        with _storage_faults(f"quarantining {source}"):
+            return self._quarantine(source, reason, keep_copy)
+
+    def _quarantine(self, source: Path, reason: str, keep_copy: bool) -> QuarantineEntry:
         try:
             sha256, size = sha256_file(source)
         except OSError:
@@ -297,6 +317,16 @@ class Archive:
     def quarantined(self) -> list[QuarantineEntry]:
         with self.session() as session:
             return list(session.scalars(select(QuarantineEntry).order_by(QuarantineEntry.id)))
+
+
+@contextmanager
+def _storage_faults(doing: str) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        raise StorageError(f"cannot write the archive while {doing}: {exc}") from exc
+    except sa_exc.SQLAlchemyError as exc:
+        raise StorageError(f"database failure while {doing}: {exc}") from exc
 
 
 def _read_chunks(path: Path) -> Iterator[bytes]:

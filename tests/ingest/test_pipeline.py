@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from archive.errors import StorageError
 from archive.models import AccessLevel
 from archive.repository import Archive
 from ingest.contracts import IngestContext, IngestSettings, Status
@@ -163,3 +164,15 @@ def test_an_oversized_input_is_listed_but_not_copied(archive: Archive, tmp_path:
     ingest_one(source, _context(archive, max_input_bytes=10))
     assert [q.source_path for q in archive.quarantined()] == [str(source)]
     assert not any(archive.home.quarantine_dir.iterdir())
+
+
+def test_a_full_disk_stops_the_run_instead_of_blaming_the_input(
+    archive: Archive, sample_scans: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(archive.blobs, "put_stream", disk_full)
+    with pytest.raises(StorageError, match="No space left"):
+        ingest_one(sample_scans[0], _context(archive))
+    assert archive.quarantined() == [] and archive.count_records() == 0
