@@ -8,7 +8,6 @@ duplicates and finishes the rest.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -53,8 +52,6 @@ def run_ingest(
         for source in inputs:
             deliver(ingest_one(source, context))
         return results
-    # Each worker runs its own tesseract; tesseract's own threads would then only compete.
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
         futures = [pool.submit(ingest_one, source, context) for source in inputs]
         for future in as_completed(futures):

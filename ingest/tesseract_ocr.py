@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytesseract
 from PIL import Image
 
@@ -17,6 +19,10 @@ class TesseractEngine:
     def __init__(self, page_segmentation_mode: int = 3) -> None:
         # psm 3: fully automatic layout, right for administrative pages with two header columns.
         self._config = f"--psm {page_segmentation_mode}"
+        # tesseract's OpenMP threads cost more than they give on a page this size: one thread
+        # was 4x faster here (bench/RESULTS.md), and parallel pages use --workers instead.
+        # pytesseract passes the environment through; an explicit setting is respected.
+        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
     def check(self, languages: str) -> None:
         try:

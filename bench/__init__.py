@@ -1,0 +1,1 @@
+"""Benchmarks: luutru against a baseline run side by side (`make bench`)."""
