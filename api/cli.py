@@ -77,6 +77,7 @@ def _reported() -> Iterator[None]:
 
 @contextmanager
 def _services(ctx: typer.Context) -> Iterator[Services]:
+    """The archive and index of --home; errors inside the ``with`` block are reported too."""
     with _reported():
         home = _home(ctx)
         home.require()
@@ -200,7 +201,7 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Show one record: its metadata, files, seal and text."""
-    with _services(ctx) as services, _reported():
+    with _services(ctx) as services:
         record = services.archive.get(record_id, clearance)
         view = record_json(record, services.archive.text_of(record))
     if as_json:
@@ -251,7 +252,7 @@ def search(
     as_json: JsonOption = False,
 ) -> None:
     """Full-text search: 'chinh phu' finds 'chính phủ'; exact spelling ranks first."""
-    with _services(ctx) as services, _reported():
+    with _services(ctx) as services:
         results = services.index.search(query, clearance, limit=limit)
     if as_json:
         _print_json(results.as_json())
@@ -283,7 +284,7 @@ def verify(
     """Check seals offline: signature, manifest, and that every file still has its sha256.
 
     Exit status 5 when any record fails."""
-    with _services(ctx) as services, _reported():
+    with _services(ctx) as services:
         archive = services.archive
         verifier = archive.verifier()
         ids = record_ids or archive.record_ids()
@@ -321,7 +322,7 @@ def verify(
 @app.command()
 def reindex(ctx: typer.Context) -> None:
     """Rebuild the search index from the archive (the index is only a cache)."""
-    with _services(ctx) as services, _reported():
+    with _services(ctx) as services:
         count = rebuild(services.archive, services.index)
     out.print(f"Indexed {count} record(s).")
 
