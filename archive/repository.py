@@ -180,22 +180,24 @@ class Archive:
         source_name: str,
     ) -> SealOutcome:
         """Store the files, sign a manifest, commit the record. The first file is the original."""
-        with _storage_faults("sealing " + source_name):
-            return self._seal(files, description, placement, source_name)
+        with _storage_faults(f"sealing {source_name}"):
+            original = self._store_blob(files[0])
+            existing = self.find_by_original(original.sha256)
+            if existing is not None:
+                return SealOutcome(existing, duplicate=True)
+            stored = [original, *(self._store_blob(incoming) for incoming in files[1:])]
+            record = self._signed_record(stored, description, placement, source_name)
+            return self._commit(record, original.sha256)
 
-    def _seal(
+    def _signed_record(
         self,
-        files: list[IncomingFile],
+        stored: list[ManifestFile],
         description: Description,
         placement: Placement,
         source_name: str,
-    ) -> SealOutcome:
-        original = self._store_blob(files[0])
-        existing = self.find_by_original(original.sha256)
-        if existing is not None:
-            return SealOutcome(existing, duplicate=True)
-        stored = [original, *(self._store_blob(incoming) for incoming in files[1:])]
-        record_id = record_id_for(original.sha256)
+    ) -> Record:
+        """The record row with its files and seal; its manifest is signed and stored as a blob."""
+        record_id = record_id_for(stored[0].sha256)
         sealed_at = _now()
         manifest = build_manifest(
             record_id=record_id,
@@ -210,8 +212,7 @@ class Archive:
             },
         )
         signed = sign_manifest(manifest, self.signer())
-        manifest_sha256 = self.blobs.put_bytes(signed.body)
-        record = Record(
+        return Record(
             id=record_id,
             title=description.title,
             series_code=placement.series_code,
@@ -234,43 +235,46 @@ class Archive:
                 for f in stored
             ],
             seal=Seal(
-                manifest_sha256=manifest_sha256,
+                manifest_sha256=self.blobs.put_bytes(signed.body),
                 signature=signed.signature,
                 key_id=signed.key_id,
                 algorithm=signed.algorithm,
                 sealed_at=sealed_at,
             ),
         )
+
+    def _commit(self, record: Record, original_sha256: str) -> SealOutcome:
         try:
             with self.session() as session, session.begin():
                 session.add(record)
         except sa_exc.IntegrityError:
             # Another process sealed the same original between our check and our commit.
-            existing = self.find_by_original(original.sha256)
+            existing = self.find_by_original(original_sha256)
             if existing is None:
                 raise
             return SealOutcome(existing, duplicate=True)
-        return SealOutcome(record_id, duplicate=False)
+        return SealOutcome(record.id, duplicate=False)
 
     def quarantine(self, source: Path, reason: str, keep_copy: bool = True) -> QuarantineEntry:
         """Keep a copy of a rejected input and why; the input itself is only read."""
-        with _storage_faults(f"quarantining {source}"):
-            return self._quarantine(source, reason, keep_copy)
-
-    def _quarantine(self, source: Path, reason: str, keep_copy: bool) -> QuarantineEntry:
         try:
             sha256, size = sha256_file(source)
         except OSError:
             sha256, size, keep_copy = "", 0, False
-        if keep_copy:
-            folder = self.home.quarantine_dir / (sha256 or "unreadable")
-            atomic_write(folder / source.name, _read_chunks(source))
-            atomic_write_bytes(folder / "REASON.txt", f"{source}\n{reason}\n".encode())
-        entry = QuarantineEntry(
-            source_path=str(source), sha256=sha256, size=size, reason=reason, quarantined_at=_now()
-        )
-        with self.session() as session, session.begin():
-            session.add(entry)
+        with _storage_faults(f"quarantining {source}"):
+            if keep_copy:
+                folder = self.home.quarantine_dir / (sha256 or "unreadable")
+                atomic_write(folder / source.name, _read_chunks(source))
+                atomic_write_bytes(folder / "REASON.txt", f"{source}\n{reason}\n".encode())
+            entry = QuarantineEntry(
+                source_path=str(source),
+                sha256=sha256,
+                size=size,
+                reason=reason,
+                quarantined_at=_now(),
+            )
+            with self.session() as session, session.begin():
+                session.add(entry)
         return entry
 
     # --- reading -------------------------------------------------------------------------
