@@ -7,10 +7,13 @@ LUUTRU := $(VENV)/bin/luutru
 DEMO_HOME := demo-archive
 DEMO_SCANS := demo-scans
 
-.PHONY: demo test lint bench system-deps clean
+.PHONY: demo test lint bench system-deps test-deps clean
 
 system-deps:
 	@bash scripts/system-deps.sh
+
+test-deps:
+	@bash scripts/system-deps.sh --with-browser
 
 $(VENV)/.installed: pyproject.toml | system-deps
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +31,7 @@ demo: system-deps $(VENV)/.installed
 	@echo "Start the read API and search page with:"
 	@echo "  $(LUUTRU) --home $(DEMO_HOME) serve    # then open http://127.0.0.1:8000/"
 
-test: system-deps $(VENV)/.installed
+test: test-deps $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest

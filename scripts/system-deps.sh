@@ -2,6 +2,7 @@
 # Install the Debian packages luutru needs, only when something is missing.
 # tesseract-ocr + tesseract-ocr-vie: OCR; fonts-dejavu-core: Vietnamese glyphs for the sample
 # scans (fonts-liberation 1.x draws boxes for them); python3-venv: the project's .venv.
+# With --with-browser (make test): chromium and chromium-driver for the web page tests.
 set -euo pipefail
 
 missing=()
@@ -16,6 +17,10 @@ fi
 command -v fc-match >/dev/null 2>&1 || missing+=(fontconfig)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 command -v make >/dev/null 2>&1 || missing+=(make)
+if [ "${1:-}" = "--with-browser" ]; then
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

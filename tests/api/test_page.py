@@ -1,0 +1,61 @@
+"""The search page in a real headless Chromium, against `luutru serve`."""
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+CHROMIUM = shutil.which("chromium")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    # No sandbox as root; no background networking on a machine without network.
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1200,900",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_search_without_diacritics_shows_highlighted_hits(
+    served: str, browser: webdriver.Chrome, tmp_path: Path
+) -> None:
+    browser.get(f"{served}/")
+    box = browser.find_element(By.ID, "q")
+    box.send_keys("truc lien thong")
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(browser, 10).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".hit"))
+    )
+    hits = browser.find_elements(By.CSS_SELECTOR, ".hit")
+    assert len(hits) == 1
+    assert "cong-van-7816" in hits[0].text
+    highlighted = [b.text for b in hits[0].find_elements(By.CSS_SELECTOR, ".snippet b")]
+    assert highlighted[:3] == ["trục", "liên", "thông"]
+    assert browser.find_element(By.ID, "summary").text == "1 kết quả"
+    browser.save_screenshot(str(tmp_path / "page.png"))
