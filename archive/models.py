@@ -7,7 +7,7 @@ committed together in one transaction.
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -17,9 +17,29 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every database: SQLite keeps no zone, so values read back naive
+    are UTC by construction and get their zone back here."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
+        return None if value is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -66,7 +86,7 @@ class Record(Base):
     language: Mapped[str] = mapped_column(String(16), default="vi")
     page_count: Mapped[int] = mapped_column(Integer, default=0)
     source_name: Mapped[str] = mapped_column(Text, default="")
-    ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     files: Mapped[list[RecordFile]] = relationship(
         back_populates="record", cascade="all, delete-orphan", order_by="RecordFile.role"
@@ -104,7 +124,7 @@ class Seal(Base):
     signature: Mapped[str] = mapped_column(Text)
     key_id: Mapped[str] = mapped_column(String(32))
     algorithm: Mapped[str] = mapped_column(String(16))
-    sealed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     record: Mapped[Record] = relationship(back_populates="seal")
 
@@ -119,4 +139,4 @@ class QuarantineEntry(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text)
-    quarantined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    quarantined_at: Mapped[datetime] = mapped_column(UTCDateTime)

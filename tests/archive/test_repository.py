@@ -1,3 +1,4 @@
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,13 @@ def test_initialise_is_idempotent_and_keeps_the_key(tmp_path: Path) -> None:
     second = Archive.initialise(home)
     assert first.created_key and not second.created_key
     assert first.key_id == second.key_id
+
+
+def test_times_read_back_as_aware_utc(
+    archive: Archive, seal_scan: SealScan, tmp_path: Path
+) -> None:
+    source = tmp_path / "scan.png"
+    source.write_bytes(b"scan")
+    record = archive.get(seal_scan(source).record_id, AccessLevel.PUBLIC)
+    assert record.ingested_at.utcoffset() == timedelta(0)
+    assert record.seal is not None and record.seal.sealed_at == record.ingested_at
