@@ -266,15 +266,19 @@ class Archive:
                 folder = self.home.quarantine_dir / (sha256 or "unreadable")
                 atomic_write(folder / source.name, _read_chunks(source))
                 atomic_write_bytes(folder / "REASON.txt", f"{source}\n{reason}\n".encode())
-            entry = QuarantineEntry(
-                source_path=str(source),
-                sha256=sha256,
-                size=size,
-                reason=reason,
-                quarantined_at=_now(),
-            )
             with self.session() as session, session.begin():
-                session.add(entry)
+                # Re-running a batch meets the same bad file again: one entry, latest reason.
+                entry = session.scalar(
+                    select(QuarantineEntry).where(
+                        QuarantineEntry.source_path == str(source),
+                        QuarantineEntry.sha256 == sha256,
+                    )
+                )
+                if entry is None:
+                    entry = QuarantineEntry(source_path=str(source), sha256=sha256, size=size)
+                    session.add(entry)
+                entry.reason = reason
+                entry.quarantined_at = _now()
         return entry
 
     # --- reading -------------------------------------------------------------------------

@@ -84,3 +84,14 @@ def test_times_read_back_as_aware_utc(
     record = archive.get(seal_scan(source).record_id, AccessLevel.PUBLIC)
     assert record.ingested_at.utcoffset() == timedelta(0)
     assert record.seal is not None and record.seal.sealed_at == record.ingested_at
+
+
+def test_the_same_bad_file_twice_is_one_quarantine_entry(archive: Archive, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"junk")
+    archive.quarantine(bad, "first reason")
+    archive.quarantine(bad, "second reason")
+    assert [q.reason for q in archive.quarantined()] == ["second reason"]
+    bad.write_bytes(b"other junk")
+    archive.quarantine(bad, "new bytes")
+    assert len(archive.quarantined()) == 2
