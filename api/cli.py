@@ -7,7 +7,7 @@ import html
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,6 +30,7 @@ from archive.repository import Archive
 from archive.verify import RecordVerification, verify_record
 from ingest.contracts import IngestResult, IngestSettings, Status
 from ingest.runner import collect_inputs
+from search.contracts import SearchHit
 from search.indexer import rebuild
 
 app = typer.Typer(
@@ -258,17 +259,24 @@ def search(
         _print_json(results.as_json())
         return
     table = Table(title=f"{results.total} record(s) for {query!r}")
-    for column in ("record", "title", "number", "date", "score", "snippet"):
-        table.add_column(column, overflow="fold")
+    # Number and date stay empty until metadata is extracted; empty columns only take room.
+    columns: dict[str, Callable[[SearchHit], str | Text]] = {
+        "record": lambda h: h.record_id,
+        "title": lambda h: escape(h.title),
+        "number": lambda h: escape(h.number),
+        "date": lambda h: h.date or "",
+        "score": lambda h: f"{h.score:.2f}",
+        "snippet": lambda h: _snippet_text(h.snippet),
+    }
+    shown = {
+        name: cell
+        for name, cell in columns.items()
+        if name not in ("number", "date") or any(cell(hit) for hit in results.hits)
+    }
+    for name in shown:
+        table.add_column(name, overflow="fold")
     for hit in results.hits:
-        table.add_row(
-            hit.record_id,
-            escape(hit.title),
-            escape(hit.number),
-            hit.date or "",
-            f"{hit.score:.2f}",
-            _snippet_text(hit.snippet),
-        )
+        table.add_row(*(cell(hit) for cell in shown.values()))
     out.print(table)
 
 
