@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml | system-deps
 demo: system-deps $(VENV)/.installed
 	$(PY) -m ingest.sample_scans $(DEMO_SCANS)
 	$(LUUTRU) --home $(DEMO_HOME) init
-	$(LUUTRU) --home $(DEMO_HOME) ingest $(DEMO_SCANS) --access public --series DEMO --workers 2
+	$(LUUTRU) --home $(DEMO_HOME) ingest $(DEMO_SCANS) --access public --series CV --closed-year 2019 --workers 2
 	$(LUUTRU) --home $(DEMO_HOME) search "chinh phu"
 	$(LUUTRU) --home $(DEMO_HOME) verify
 	@echo

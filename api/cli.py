@@ -4,31 +4,45 @@ rely on them, so change them only by adding."""
 from __future__ import annotations
 
 import html
-import json
 import re
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import socket
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from api.errors import ExitCode, exit_code_for
-from api.services import Services
+from api.cli_common import (
+    ClearanceOption,
+    HomeOption,
+    JsonOption,
+    check_closed_year,
+    check_series,
+    err,
+    home_of,
+    opened,
+    out,
+    parse_access,
+    print_json,
+    reported,
+    run_with_progress,
+    stop_on_signals,
+)
+from api.cli_records import edit, quarantine_app
+from api.errors import ExitCode
+from api.services import IngestReport
 from api.views import record_json
-from archive.errors import LuutruError
+from archive.errors import AddressInUse
 from archive.home import ArchiveHome
 from archive.models import AccessLevel
 from archive.repository import Archive
-from archive.verify import RecordVerification, verify_record
-from ingest.contracts import IngestResult, IngestSettings, Status
+from archive.revision import history
+from archive.verify import RecordVerification, loose_modes, verify_record
+from ingest.contracts import IngestSettings
 from ingest.runner import collect_inputs
 from search.contracts import SearchHit
 from search.indexer import rebuild
@@ -40,76 +54,36 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-out = Console()
-err = Console(stderr=True)
-
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")
-]
-ClearanceOption = Annotated[
-    AccessLevel,
-    typer.Option(
-        "--clearance",
-        metavar="LEVEL",
-        help="Show only records up to this access level. The command line runs as the archive's "
-        "operator, so it sees everything unless told otherwise.",
-    ),
-]
-
-
-def _home(ctx: typer.Context) -> ArchiveHome:
-    return ctx.obj  # type: ignore[no-any-return]
-
-
-def _print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
-
-
-@contextmanager
-def _reported() -> Iterator[None]:
-    """Turn a luutru error into one plain line on stderr and its exit code."""
-    try:
-        yield
-    except LuutruError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(exit_code_for(exc)) from None
-
-
-@contextmanager
-def _services(ctx: typer.Context) -> Iterator[Services]:
-    """The archive and index of --home; errors inside the ``with`` block are reported too."""
-    with _reported():
-        home = _home(ctx)
-        home.require()
-        with Services.open(home) as services:
-            yield services
+app.command()(edit)
+app.add_typer(quarantine_app, name="quarantine")
 
 
 @app.callback()
-def main(
-    ctx: typer.Context,
-    home: Annotated[
-        Path | None,
-        typer.Option(
-            "--home",
-            metavar="DIR",
-            help="Archive home directory. Default: $LUUTRU_HOME, else ./luutru-data.",
-            show_default=False,
-        ),
-    ] = None,
-) -> None:
+def main(ctx: typer.Context, home: HomeOption = None) -> None:
     ctx.obj = ArchiveHome.resolve(home)
 
 
 @app.command()
-def init(ctx: typer.Context) -> None:
+def init(
+    ctx: typer.Context,
+    home: HomeOption = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Create the home even inside a Python package or a git work tree's tracked "
+            "folders.",
+        ),
+    ] = False,
+) -> None:
     """Create the archive home: database, blob store, search index and signing key.
 
-    Safe to run again: what exists is kept, what is missing is created."""
-    with _reported():
-        report = Archive.initialise(_home(ctx))
-        with Services.open(_home(ctx)):
+    Safe to run again: what exists is kept, what is missing is created. A signing key is
+    never replaced, and never created for an archive that already has records."""
+    archive_home = home_of(ctx, home)
+    with reported():
+        report = Archive.initialise(archive_home, force=force)
+        with opened(ctx, home):
             pass
     state = "created" if report.created_config else "already there, checked"
     out.print(f"Archive home {escape(str(report.home))}: {state}.")
@@ -117,19 +91,15 @@ def init(ctx: typer.Context) -> None:
     out.print(f"Signing key (Ed25519, {key_state}): id {report.key_id}")
 
 
-def _ingest_table(results: list[IngestResult]) -> Table:
-    table = Table(title="Ingest")
-    for column in ("file", "status", "record", "reason"):
-        table.add_column(column, overflow="fold")
-    colour = {Status.SEALED: "green", Status.DUPLICATE: "yellow", Status.QUARANTINED: "red"}
-    for r in results:
-        table.add_row(
-            escape(r.path),
-            f"[{colour[r.status]}]{r.status.value}[/]",
-            r.record_id or "",
-            escape(r.reason or ""),
-        )
-    return table
+@app.command()
+def migrate(ctx: typer.Context, home: HomeOption = None) -> None:
+    """Bring the archive's database schema to this luutru's version (back it up first)."""
+    with reported():
+        before, after = Archive.migrate(home_of(ctx, home))
+    if before == after:
+        out.print(f"The schema is already at revision {after}.")
+    else:
+        out.print(f"Schema migrated from revision {before} to {after}.")
 
 
 @app.command()
@@ -141,74 +111,79 @@ def ingest(
     ],
     series: Annotated[
         str | None,
-        typer.Option("--series", metavar="CODE", help="Record series code (for retention)."),
+        typer.Option(
+            "--series", metavar="CODE", help="Record series code of the retention schedule."
+        ),
     ] = None,
     access: Annotated[
-        AccessLevel,
+        str | None,
         typer.Option(
             "--access",
             metavar="LEVEL",
-            help="Access level of the new records: public, internal, confidential or secret.",
+            help="Access level of the new records: public, internal (the default), "
+            "confidential or secret.",
+            show_default=False,
         ),
-    ] = AccessLevel.INTERNAL,
+    ] = None,
     closed_year: Annotated[
         int | None,
-        typer.Option(
-            "--closed-year",
-            min=1800,
-            max=9999,
-            metavar="YYYY",
-            help="Year the file (hồ sơ) was closed.",
-        ),
+        typer.Option("--closed-year", metavar="YYYY", help="Year the file (hồ sơ) was closed."),
     ] = None,
     workers: Annotated[
         int, typer.Option("--workers", min=1, max=64, metavar="N", help="Parallel OCR jobs.")
     ] = 1,
     as_json: JsonOption = False,
+    home: HomeOption = None,
 ) -> None:
     """Archive scans (PNG, JPEG, TIFF): store, OCR in Vietnamese, seal and index them.
 
-    Exit status 0 when every input was sealed or was already archived, 1 when any input was
-    quarantined (the reason is given; the input itself is left untouched)."""
-    settings = IngestSettings(access=access, series_code=series, closed_year=closed_year)
-    inputs = collect_inputs(paths)
-    with _services(ctx) as services:
-        if as_json:
-            results = services.ingest(inputs, settings, workers, lambda r: _print_json(r.as_json()))
-        else:
-            with Progress(
-                TextColumn("[progress.description]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=err,
-            ) as progress:
-                task = progress.add_task("Ingesting", total=len(inputs))
-                results = services.ingest(
-                    inputs, settings, workers, lambda _r: progress.advance(task)
-                )
-            out.print(_ingest_table(results))
-    if any(r.status is Status.QUARANTINED for r in results):
-        raise typer.Exit(ExitCode.INPUT_REJECTED)
+    Exit status 0 when every input was sealed, was already archived or was skipped (scanner
+    litter, hidden files, symbolic links inside folders), 1 when any input was quarantined
+    (the reason is given; the input itself is left untouched). SIGINT or SIGTERM finish the
+    inputs under way, report them and exit 130."""
+    level = parse_access(access)
+    check_closed_year(closed_year)
+    with opened(ctx, home) as services:
+        settings = IngestSettings(
+            access=level, series_code=check_series(services, series), closed_year=closed_year
+        )
+        inputs = collect_inputs(paths)
+        report = IngestReport()
+        with stop_on_signals() as stop:
+            run_with_progress(
+                len(inputs.files) + len(inputs.skipped),
+                as_json,
+                lambda sink: services.ingest(inputs, settings, workers, sink, stop, report),
+                report,
+            )
 
 
 @app.command()
 def show(
     ctx: typer.Context,
     record_id: Annotated[
-        str, typer.Argument(help="The record id, as ingest printed it.", metavar="RECORD_ID")
+        str,
+        typer.Argument(
+            help="The record id, or its first 8 or more characters.", metavar="RECORD_ID"
+        ),
     ],
-    clearance: ClearanceOption = AccessLevel.SECRET,
+    clearance: ClearanceOption = "secret",
     as_json: JsonOption = False,
+    home: HomeOption = None,
 ) -> None:
-    """Show one record: its metadata, files, seal and text."""
-    with _services(ctx) as services:
-        record = services.archive.get(record_id, clearance)
-        view = record_json(record, services.archive.text_of(record))
+    """Show one record: its metadata, files, seal, changes and text."""
+    level = parse_access(clearance, "--clearance") or AccessLevel.SECRET
+    with opened(ctx, home) as services:
+        record = services.archive.get(record_id, level)
+        _ = record.access_level  # a damaged row is reported, not shown
+        view = {
+            **record_json(record, services.archive.text_of(record)),
+            "changes": history(services.archive, record.id),
+        }
     if as_json:
-        _print_json(view)
+        print_json(view)
         return
-    table = Table(title=f"Record {record_id}", show_header=False)
+    table = Table(title=f"Record {view['record_id']}", show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     for key in ("title", "series_code", "access", "closed_year", "source_name", "ingested_at"):
@@ -224,6 +199,14 @@ def show(
     for f in view["files"]:
         files.add_row(f["role"], f["media_type"], str(f["size"]), f["sha256"])
     out.print(files)
+    if view["changes"]:
+        changes = Table(title="Changes")
+        for column in ("when", "by", "field", "old", "new", "reason"):
+            changes.add_column(column, overflow="fold")
+        for c in view["changes"]:
+            cells = (c["changed_at"], c["changed_by"], c["field"], c["old"], c["new"], c["reason"])
+            changes.add_row(*(escape(str(v if v is not None else "")) for v in cells))
+        out.print(changes)
     out.print(Panel(escape(view["text"]) or "(no text)", title="Text"))
 
 
@@ -249,14 +232,16 @@ def search(
     limit: Annotated[
         int, typer.Option("--limit", min=1, max=1000, metavar="N", help="Most hits to list.")
     ] = 10,
-    clearance: ClearanceOption = AccessLevel.SECRET,
+    clearance: ClearanceOption = "secret",
     as_json: JsonOption = False,
+    home: HomeOption = None,
 ) -> None:
     """Full-text search: 'chinh phu' finds 'chính phủ'; exact spelling ranks first."""
-    with _services(ctx) as services:
-        results = services.index.search(query, clearance, limit=limit)
+    level = parse_access(clearance, "--clearance") or AccessLevel.SECRET
+    with opened(ctx, home) as services:
+        results = services.index.search(query, level, limit=limit)
     if as_json:
-        _print_json(results.as_json())
+        print_json(results.as_json())
         return
     table = Table(title=f"{results.total} record(s) for {query!r}")
     # Number and date stay empty until metadata is extracted; empty columns only take room.
@@ -285,23 +270,30 @@ def verify(
     ctx: typer.Context,
     record_ids: Annotated[
         list[str] | None,
-        typer.Argument(help="Records to check; all when none are given.", metavar="RECORD_ID"),
+        typer.Argument(
+            help="Records to check (ids or 8+ character prefixes); all when none are given.",
+            metavar="RECORD_ID",
+        ),
     ] = None,
     as_json: JsonOption = False,
+    home: HomeOption = None,
 ) -> None:
-    """Check seals offline: signature, manifest, and that every file still has its sha256.
+    """Check the archive offline: each seal's signature and manifest, that the database says
+    what the seal says, that every file still has its sha256; and warn about files others
+    could read.
 
     Exit status 5 when any record fails."""
-    with _services(ctx) as services:
+    with opened(ctx, home) as services:
         archive = services.archive
         verifier = archive.verifier()
-        ids = record_ids or archive.record_ids()
+        ids = [archive.resolve_id(rid, AccessLevel.SECRET) for rid in record_ids or []]
         results: list[RecordVerification] = [
-            verify_record(archive.get(rid, AccessLevel.SECRET), archive.blobs, verifier)
-            for rid in ids
+            verify_record(record, archive.blobs, verifier)
+            for record in archive.iter_records(ids or None)
         ]
+        warnings = loose_modes(archive.home.root, archive.settings.group is not None)
     if as_json:
-        _print_json(
+        print_json(
             {
                 "ok": all(r.ok for r in results),
                 "records": [
@@ -313,6 +305,7 @@ def verify(
                     }
                     for r in results
                 ],
+                "warnings": warnings,
             }
         )
     else:
@@ -323,16 +316,39 @@ def verify(
             verdict = "[green]intact[/]" if r.ok else f"[red]{escape('; '.join(r.problems))}[/]"
             table.add_row(r.record_id, str(r.files_checked), verdict)
         out.print(table)
+    if warnings:
+        err.print(
+            "[yellow]warning: other users may read this archive; "
+            f"'chmod -R go-rwx {escape(str(archive.home.root))}' closes it:[/]"
+        )
+        for warning in warnings:
+            err.print(f"[yellow]  {escape(warning)}[/]")
     if not all(r.ok for r in results):
         raise typer.Exit(ExitCode.INTEGRITY)
 
 
 @app.command()
-def reindex(ctx: typer.Context) -> None:
+def reindex(ctx: typer.Context, home: HomeOption = None) -> None:
     """Rebuild the search index from the archive (the index is only a cache)."""
-    with _services(ctx) as services:
+    with opened(ctx, home) as services:
         count = rebuild(services.archive, services.index)
     out.print(f"Indexed {count} record(s).")
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """Bind before starting the server, so a taken port is one clear error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise AddressInUse(
+            f"cannot listen on {host}:{port}: {exc.strerror}"
+            + ("; another program uses that port, try --port" if exc.errno == 98 else "")
+        ) from None
+    return sock
 
 
 @app.command()
@@ -344,16 +360,23 @@ def serve(
     port: Annotated[
         int, typer.Option("--port", min=1, max=65535, metavar="PORT", help="Port.")
     ] = 8000,
+    home: HomeOption = None,
 ) -> None:
-    """Run the read API and the search page (http://HOST:PORT/)."""
+    """Run the read API and the search page (http://HOST:PORT/). It never writes to the
+    archive, and refuses a database whose schema is not this luutru's ('luutru migrate')."""
     import uvicorn
 
     from api.app import create_app
 
-    with _reported():
-        application = create_app(_home(ctx))
-    out.print(f"Serving {escape(str(_home(ctx).root))} on http://{host}:{port}/")
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    archive_home = home_of(ctx, home)
+    with reported():
+        application = create_app(archive_home)
+        with opened(ctx, home):
+            pass  # the database and schema are checked before the port is taken
+        sock = _listening_socket(host, port)
+    out.print(f"Serving {escape(str(archive_home.root))} on http://{host}:{port}/")
+    server = uvicorn.Server(uvicorn.Config(application, log_level="info"))
+    server.run(sockets=[sock])
 
 
 def run() -> None:

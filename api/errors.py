@@ -18,7 +18,9 @@ class ExitCode(IntEnum):
     CONFIG = 7
     SEARCH = 8
     STORAGE = 9
+    ADDRESS_IN_USE = 10
     INTERNAL = 70
+    INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
 
 
 # Most specific first: the first matching class decides.
@@ -27,12 +29,17 @@ _MAPPING: list[tuple[type[errors.LuutruError], ExitCode, int]] = [
     (errors.RecordNotFound, ExitCode.NOT_FOUND, 404),
     (errors.InputRejected, ExitCode.INPUT_REJECTED, 422),
     (errors.QueryInvalid, ExitCode.USAGE, 400),
+    (errors.UsageError, ExitCode.USAGE, 400),
+    (errors.DatabaseMissing, ExitCode.INTEGRITY, 503),
     (errors.IntegrityError, ExitCode.INTEGRITY, 500),
     (errors.DependencyMissing, ExitCode.DEPENDENCY_MISSING, 503),
     (errors.SigningKeyError, ExitCode.CONFIG, 500),
+    (errors.SchemaOutdated, ExitCode.CONFIG, 503),
     (errors.ConfigError, ExitCode.CONFIG, 500),
     (errors.SearchUnavailable, ExitCode.SEARCH, 503),
     (errors.StorageError, ExitCode.STORAGE, 503),
+    (errors.AddressInUse, ExitCode.ADDRESS_IN_USE, 500),
+    (errors.Interrupted, ExitCode.INTERRUPTED, 503),
 ]
 
 

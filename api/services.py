@@ -6,18 +6,37 @@ search/ never import each other.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 
+from archive.errors import SearchUnavailable
 from archive.home import ArchiveHome
+from archive.models import QuarantineEntry
 from archive.repository import Archive
 from ingest.contracts import IngestContext, IngestResult, IngestSettings, Status
-from ingest.runner import run_ingest
+from ingest.pipeline import ingest_one
+from ingest.runner import Inputs, run_ingest
 from ingest.tesseract_ocr import OCR_ENGINES
+from retention.schedule import SeriesRule, load_schedule
 from search.contracts import SearchIndex
 from search.engines import open_index
 from search.indexer import catch_up, index_records
+
+ResultSink = Callable[[IngestResult], None]
+
+
+@dataclass
+class IngestReport:
+    """What a run did, input by input, and whether the index kept up."""
+
+    results: list[IngestResult] = field(default_factory=list)
+    # Sealed records the index could not take yet; the next ingest or 'luutru reindex' will.
+    not_indexed: set[str] = field(default_factory=set)
+    index_problem: str | None = None
+
+    def count(self, status: Status) -> int:
+        return sum(1 for r in self.results if r.status is status)
 
 
 @dataclass
@@ -28,7 +47,11 @@ class Services:
     @classmethod
     def open(cls, home: ArchiveHome) -> Services:
         archive = Archive.open(home)
-        return cls(archive, open_index(archive.settings.search_engine, home.index_dir))
+        try:
+            return cls(archive, open_index(archive.settings.search_engine, home.index_dir))
+        except BaseException:
+            archive.close()
+            raise
 
     def close(self) -> None:
         self.index.close()
@@ -40,22 +63,92 @@ class Services:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
+    def schedule(self) -> dict[str, SeriesRule]:
+        """The archive's retention schedule: ``schedule.toml`` in the home, else the default."""
+        own = self.archive.home.root / "schedule.toml"
+        return load_schedule(own) if own.is_file() else load_schedule()
+
     def ingest(
         self,
-        inputs: list[Path],
+        inputs: Inputs | list[Path],
         settings: IngestSettings,
         workers: int = 1,
-        on_result: Callable[[IngestResult], None] | None = None,
-    ) -> list[IngestResult]:
-        """Ingest, then index each sealed record as it arrives."""
-        context = IngestContext(self.archive, OCR_ENGINES["tesseract"](), settings)
+        on_result: ResultSink | None = None,
+        stop: threading.Event | None = None,
+        report: IngestReport | None = None,
+    ) -> IngestReport:
+        """Ingest, index each sealed record as it arrives, and report exactly what happened
+        (into ``report`` as it goes, so a run that stops early still tells what it did).
 
-        def index_and_report(result: IngestResult) -> None:
+        An indexing failure never fails the ingest: the record is sealed, the archive is the
+        point of truth, and the index catches up on the next run."""
+        report = report if report is not None else IngestReport()
+        if isinstance(inputs, list):
+            inputs = Inputs(files=inputs)
+        context = IngestContext(self.archive, OCR_ENGINES["tesseract"](), settings)
+        self.archive.blobs.remove_stale_temp_files()
+        deliver = self._deliverer(report, on_result)
+        for skipped in inputs.skipped:
+            deliver(skipped)
+        # Records sealed by an earlier, killed run may not have reached the index yet.
+        self._catch_up(report)
+        try:
+            run_ingest(inputs.files, context, workers, deliver, stop)
+        finally:
+            if report.not_indexed:
+                self._catch_up(report)
+        return report
+
+    def retry_quarantined(
+        self,
+        entries: list[QuarantineEntry],
+        settings: IngestSettings,
+        on_result: ResultSink | None = None,
+        report: IngestReport | None = None,
+    ) -> IngestReport:
+        """Run the pipeline again on the kept copies (after a language pack was installed,
+        say); an entry whose input is now archived leaves the quarantine."""
+        report = report if report is not None else IngestReport()
+        context = IngestContext(self.archive, OCR_ENGINES["tesseract"](), settings)
+        context.ocr.check(settings.ocr_languages)
+        deliver = self._deliverer(report, on_result)
+        shelf = self.archive.quarantine_shelf
+        for entry in entries:
+            copy = shelf.kept_copy(entry)
+            if copy is None:
+                deliver(
+                    IngestResult(
+                        entry.source_path,
+                        Status.QUARANTINED,
+                        sha256=entry.sha256 or None,
+                        reason=f"no copy was kept ({entry.reason}); ingest it from where it is",
+                    )
+                )
+                continue
+            result = ingest_one(copy, context, label=entry.source_path)
+            if result.status in (Status.SEALED, Status.DUPLICATE):
+                shelf.release(entry)
+            deliver(result)
+        return report
+
+    def _deliverer(self, report: IngestReport, on_result: ResultSink | None) -> ResultSink:
+        def deliver(result: IngestResult) -> None:
+            report.results.append(result)
             if result.status is Status.SEALED and result.record_id:
-                index_records(self.archive, self.index, [result.record_id])
+                try:
+                    index_records(self.archive, self.index, [result.record_id])
+                except SearchUnavailable as exc:
+                    report.not_indexed.add(result.record_id)
+                    report.index_problem = str(exc)
             if on_result is not None:
                 on_result(result)
 
-        # Records sealed by an earlier, killed run may not have reached the index yet.
-        catch_up(self.archive, self.index)
-        return run_ingest(inputs, context, workers, index_and_report)
+        return deliver
+
+    def _catch_up(self, report: IngestReport) -> None:
+        try:
+            catch_up(self.archive, self.index)
+        except SearchUnavailable as exc:
+            report.index_problem = str(exc)
+            return
+        report.not_indexed.clear()

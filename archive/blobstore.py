@@ -12,13 +12,19 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
 from archive.errors import BlobMissing, IntegrityError
-from archive.fsutil import fsync_directory
+from archive.fsutil import (
+    file_mode,
+    fsync_directory,
+    locked_temp_file,
+    make_directories,
+    open_regular,
+    remove_stale_temp_files,
+)
 
 CHUNK_SIZE = 1 << 20
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -35,7 +41,8 @@ def hash_stream(handle: BinaryIO) -> tuple[str, int]:
 
 
 def sha256_file(path: Path) -> tuple[str, int]:
-    with path.open("rb") as handle:
+    """Hash an outside file; refuses links and anything not a regular file (``/dev/zero``)."""
+    with open_regular(path) as handle:
         return hash_stream(handle)
 
 
@@ -59,6 +66,9 @@ class BlobStore(Protocol):
 
     def iter_hashes(self) -> Iterator[str]: ...
 
+    def remove_stale_temp_files(self) -> int:
+        """Remove what killed writers left behind; return how many."""
+
 
 class LocalBlobStore:
     """Blobs under ``root/ab/cd/abcd…`` (two levels of fan-out keep directories small)."""
@@ -76,11 +86,10 @@ class LocalBlobStore:
             return self.put_stream(handle)
 
     def put_stream(self, source: BinaryIO) -> tuple[str, int]:
-        self.root.mkdir(parents=True, exist_ok=True)
+        make_directories(self.root)
         digest = hashlib.sha256()
         size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
-        tmp = Path(tmp_name)
+        fd, tmp = locked_temp_file(self.root)
         try:
             with os.fdopen(fd, "wb") as out:
                 while chunk := source.read(CHUNK_SIZE):
@@ -89,25 +98,24 @@ class LocalBlobStore:
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
-            sha256 = digest.hexdigest()
-            self._commit(tmp, sha256)
+                sha256 = digest.hexdigest()
+                self._commit(tmp, sha256)  # under the temp file's lock
         finally:
             tmp.unlink(missing_ok=True)
         return sha256, size
 
     def put_bytes(self, data: bytes) -> str:
-        self.root.mkdir(parents=True, exist_ok=True)
+        make_directories(self.root)
         sha256 = hashlib.sha256(data).hexdigest()
         if self.exists(sha256):
             return sha256
-        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
-        tmp = Path(tmp_name)
+        fd, tmp = locked_temp_file(self.root)
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
-            self._commit(tmp, sha256)
+                self._commit(tmp, sha256)
         finally:
             tmp.unlink(missing_ok=True)
         return sha256
@@ -117,10 +125,14 @@ class LocalBlobStore:
         if target.exists():
             # Content addressing: same name, same bytes. Never overwrite what is archived.
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(tmp, 0o444)
+        make_directories(target.parent)
+        os.chmod(tmp, file_mode(read_only=True))
         os.replace(tmp, target)
         fsync_directory(target.parent)
+
+    def remove_stale_temp_files(self) -> int:
+        """Temp files of killed runs; a live writer's are kept (they are locked)."""
+        return remove_stale_temp_files(self.root) if self.root.is_dir() else 0
 
     def exists(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()

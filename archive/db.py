@@ -1,14 +1,28 @@
 """Database engine and schema migrations. The database URL is the only thing that varies:
-``sqlite:///…`` embedded by default, ``postgresql+psycopg://…`` when scaled out."""
+``sqlite:///…`` embedded by default, ``postgresql+psycopg://…`` when scaled out.
+
+Only ``luutru init`` and ``luutru migrate`` change the schema (``upgrade_schema``); every other
+process checks that the schema is the one it was written for (``require_current_schema``) and
+refuses to run on another, so that a reader never writes and a deleted database is never
+silently replaced by an empty one.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from archive.errors import ConfigError, DatabaseMissing, SchemaOutdated, StorageError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -23,24 +37,96 @@ def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-
     cursor.close()
 
 
+def describe_url(url: str) -> str:
+    """The URL as it may be shown: never with its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (sa_exc.ArgumentError, ValueError):
+        return repr(url)
+
+
 def make_engine(url: str) -> Engine:
-    engine = create_engine(url, future=True)
+    try:
+        engine = create_engine(url, future=True)
+    except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError, ValueError) as exc:
+        raise ConfigError(f"database_url {describe_url(url)} is not usable: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _tune_sqlite)
     return engine
+
+
+def sqlite_file(engine: Engine) -> Path | None:
+    """The file of an SQLite database, None for other databases and in-memory SQLite."""
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        return None
+    return None if engine.url.database == ":memory:" else Path(engine.url.database)
+
+
+@contextmanager
+def database_faults(engine: Engine) -> Iterator[None]:
+    """A database that cannot be reached or read is a storage fault, said plainly."""
+    try:
+        yield
+    except sa_exc.DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise StorageError(
+            f"cannot use the database {describe_url(str(engine.url))}: {reason}"
+        ) from None
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def _alembic_config(engine: Engine) -> Config:
+def _alembic_config(engine: Engine | None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
     return config
 
 
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_alembic_config(None))
+
+
+def head_revision() -> str:
+    head = _scripts().get_current_head()
+    assert head is not None, "archive/migrations has no revision"
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with database_faults(engine), engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
 def upgrade_schema(engine: Engine) -> None:
-    """Bring the schema to the newest migration; safe to run on every start."""
-    command.upgrade(_alembic_config(engine), "head")
+    """Bring the schema to the newest migration (``init`` and ``migrate`` only)."""
+    with database_faults(engine):
+        command.upgrade(_alembic_config(engine), "head")
+
+
+def require_current_schema(engine: Engine) -> None:
+    """Refuse a database without luutru's schema, or with an older or newer one."""
+    database_file = sqlite_file(engine)
+    if database_file is not None and not database_file.is_file():
+        raise DatabaseMissing(
+            f"the database {database_file} is missing. Only 'luutru init' creates one; if "
+            "records were archived here, restore the database from a backup"
+        )
+    current, head = current_revision(engine), head_revision()
+    if current is None:
+        raise DatabaseMissing(
+            f"the database {describe_url(str(engine.url))} holds no luutru archive "
+            "(run 'luutru init' for a new archive, or restore it from a backup)"
+        )
+    if current != head:
+        if current not in {script.revision for script in _scripts().walk_revisions()}:
+            raise SchemaOutdated(
+                f"the database schema ({current}) is newer than this luutru ({head}); "
+                "upgrade luutru"
+            )
+        raise SchemaOutdated(
+            f"the database schema is at revision {current}, this luutru needs {head}: "
+            "back up the archive, then run 'luutru migrate'"
+        )

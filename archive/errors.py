@@ -64,3 +64,30 @@ class SearchUnavailable(LuutruError):
 
 class QueryInvalid(LuutruError):
     """A search query cannot be understood."""
+
+
+class UsageError(LuutruError):
+    """The command was asked for something it must not do as given (a bad option value, an
+    archive home inside the source tree); nothing was changed."""
+
+
+class AmbiguousRecordId(UsageError):
+    """A record id prefix matches more than one record the caller may see."""
+
+
+class DatabaseMissing(IntegrityError):
+    """The archive home exists but its database is gone: only ``init`` creates one, so that a
+    deleted database is reported as damage instead of being replaced by an empty archive."""
+
+
+class SchemaOutdated(ConfigError):
+    """The database schema is older or newer than this luutru; only ``init`` or ``migrate``
+    changes it."""
+
+
+class AddressInUse(LuutruError):
+    """The address the server should listen on is taken by another program."""
+
+
+class Interrupted(LuutruError):
+    """The run was stopped by a signal; what finished before it is kept and reported."""

@@ -10,7 +10,9 @@ quarantine/   copies of rejected inputs with the reason beside them
 
 from __future__ import annotations
 
+import grp
 import os
+import subprocess
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,12 @@ class Settings:
     search_engine: str
     # What a reader who has not identified himself may see through the API.
     anonymous_clearance: AccessLevel
+    # A group that may read the archive (files 0640, folders 0750); None: owner only.
+    group: str | None = None
+
+    @property
+    def group_id(self) -> int | None:
+        return None if self.group is None else grp.getgrnam(self.group).gr_gid
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,9 @@ class ArchiveHome:
             "# Access level an unauthenticated API reader is cleared for: public, internal,\n"
             "# confidential or secret.\n"
             'anonymous_clearance = "public"\n'
+            "# Everything here is readable by its owner only. To let a group read the archive\n"
+            "# (files 0640, folders 0750), name it:\n"
+            '# group = "luutru"\n'
         )
         atomic_write_bytes(self.config_path, text.encode("utf-8"))
         return True
@@ -101,12 +112,79 @@ class ArchiveHome:
         self.require()
         try:
             raw = tomllib.loads(self.config_path.read_text(encoding="utf-8"))
-            clearance = AccessLevel(raw.get("anonymous_clearance", "public"))
-        except (OSError, tomllib.TOMLDecodeError, ValueError) as exc:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{self.config_path}: {exc}") from exc
+        clearance_text = raw.get("anonymous_clearance", "public")
+        try:
+            clearance = AccessLevel(str(clearance_text).lower())
+        except ValueError:
+            known = ", ".join(level.value for level in AccessLevel)
+            raise ConfigError(
+                f"{self.config_path}: anonymous_clearance {clearance_text!r} is not one of {known}"
+            ) from None
         url = os.environ.get(DATABASE_URL_ENV) or raw.get("database_url")
+        if url is not None and not (isinstance(url, str) and url.strip()):
+            raise ConfigError(
+                f"{self.config_path}: database_url must be a database URL in quotes, "
+                'e.g. "postgresql+psycopg://luutru@127.0.0.1/luutru"'
+            )
+        group = raw.get("group")
+        if group is not None:
+            _check_group(self.config_path, group)
         return Settings(
             database_url=url or self.default_database_url(),
             search_engine=str(raw.get("search_engine", "tantivy")),
             anonymous_clearance=clearance,
+            group=group,
         )
+
+    def unsafe_location(self) -> str | None:
+        """Why this home must not be created here, or None.
+
+        A home inside a Python package or inside a git work tree's tracked folders would put
+        the database, the records and the private key among source code, one ``git add``
+        away from being published.
+        """
+        root = self.root.resolve()
+        for folder in (root, *root.parents):
+            if (folder / "__init__.py").is_file():
+                return f"{root} is inside the Python package {folder}"
+        top = _git_work_tree(root)
+        if top is None:
+            return None
+        for folder in (root, *root.parents):
+            if folder == top and folder != root:
+                break
+            if folder.is_dir() and _git_tracks_files_under(top, folder):
+                return f"{root} is inside {folder}, a folder tracked by the git work tree {top}"
+        return None
+
+
+def _check_group(config_path: Path, group: object) -> None:
+    if not isinstance(group, str):
+        raise ConfigError(f"{config_path}: group must be a group name in quotes")
+    try:
+        grp.getgrnam(group)
+    except KeyError:
+        raise ConfigError(f"{config_path}: there is no group {group!r} on this machine") from None
+
+
+def _git(args: list[str], cwd: Path) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(cwd), *args], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None  # no git, no work tree to protect
+    return done.stdout if done.returncode == 0 else None
+
+
+def _git_work_tree(path: Path) -> Path | None:
+    existing = next(p for p in (path, *path.parents) if p.is_dir())
+    top = _git(["rev-parse", "--show-toplevel"], existing)
+    return Path(top.strip()).resolve() if top and top.strip() else None
+
+
+def _git_tracks_files_under(top: Path, folder: Path) -> bool:
+    listed = _git(["ls-files", "--", str(folder.relative_to(top)) or "."], top)
+    return bool(listed and listed.strip())

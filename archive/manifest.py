@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archive.errors import IntegrityError
+from archive.models import Record
 from archive.signing import ALGORITHM, Signer, Verifier
 
 MANIFEST_FORMAT = "luutru-manifest/1"
@@ -86,3 +87,28 @@ def verify_manifest(body: bytes, signature: str, verifier: Verifier) -> dict[str
     """Check the signature, then parse; raises ``SignatureInvalid`` or ``IntegrityError``."""
     verifier.verify(body, signature)
     return parse_manifest(body)
+
+
+# Record columns that the manifest's "description" seals; the database must agree with it.
+SEALED_FIELDS = (
+    "title",
+    "doc_number",
+    "doc_type",
+    "issuer",
+    "issued_date",
+    "place",
+    "subject",
+    "language",
+    "page_count",
+    "access",
+    "series_code",
+    "closed_year",
+    "source_name",
+)
+
+
+def sealed_values(record: Record) -> dict[str, Any]:
+    """The record's sealed columns as its manifest writes them."""
+    values = {name: getattr(record, name) for name in SEALED_FIELDS}
+    values["issued_date"] = record.issued_date.isoformat() if record.issued_date else None
+    return values

@@ -23,6 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from archive.errors import IntegrityError
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes on every database: SQLite keeps no zone, so values read back naive
@@ -72,6 +74,10 @@ class Record(Base):
     __tablename__ = "records"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The full sha256 of the original is its key; the id is a short name for people. Nullable
+    # only because SQLite cannot add a NOT NULL column to a table others refer to; every
+    # record has one (migration 0002 fills it for records made before).
+    original_sha256: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     title: Mapped[str] = mapped_column(Text, default="")
     series_code: Mapped[str | None] = mapped_column(String(64), index=True)
     access: Mapped[str] = mapped_column(String(16), default=AccessLevel.INTERNAL.value)
@@ -95,7 +101,13 @@ class Record(Base):
 
     @property
     def access_level(self) -> AccessLevel:
-        return AccessLevel(self.access)
+        try:
+            return AccessLevel(self.access)
+        except ValueError:
+            # Only a hand-edited row gets here; treated as damage, never as "public".
+            raise IntegrityError(
+                f"record {self.id} has an unknown access level {self.access!r} in the database"
+            ) from None
 
     def file(self, role: FileRole) -> RecordFile | None:
         return next((f for f in self.files if f.role == role.value), None)
@@ -140,3 +152,20 @@ class QuarantineEntry(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text)
     quarantined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RecordChange(Base):
+    """One field of a record changed after sealing (``luutru edit``): who, when, why, and the
+    manifest that seals the record as changed."""
+
+    __tablename__ = "record_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id"), index=True)
+    field: Mapped[str] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(128))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    manifest_sha256: Mapped[str] = mapped_column(String(64))

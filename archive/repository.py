@@ -7,32 +7,53 @@ record does not exist; blobs left behind by a crash are unreferenced and never s
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy import Select, func, select
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from archive.blobstore import CHUNK_SIZE, BlobStore, LocalBlobStore, sha256_file
-from archive.db import make_engine, make_session_factory, upgrade_schema
-from archive.errors import InputRejected, RecordNotFound, StorageError
-from archive.fsutil import atomic_write, atomic_write_bytes
+from archive.blobstore import BlobStore, LocalBlobStore
+from archive.db import (
+    current_revision,
+    database_faults,
+    head_revision,
+    make_engine,
+    make_session_factory,
+    require_current_schema,
+    sqlite_file,
+    upgrade_schema,
+)
+from archive.errors import (
+    AmbiguousRecordId,
+    DatabaseMissing,
+    InputRejected,
+    RecordNotFound,
+    StorageError,
+    UsageError,
+)
+from archive.fsutil import apply_umask, make_directories, open_regular
 from archive.home import ArchiveHome, Settings
 from archive.manifest import ManifestFile, build_manifest, sign_manifest
 from archive.models import AccessLevel, FileRole, QuarantineEntry, Record, RecordFile, Seal
-from archive.signing import Signer, Verifier, create_key_pair
+from archive.quarantine import QuarantineShelf
+from archive.signing import Signer, Verifier, ensure_key_pair
+from archive.text import normalize, path_bytes_hex, path_text
 
-RECORD_ID_HEX_CHARS = 24
-
-
-def record_id_for(original_sha256: str) -> str:
-    """Records are named after their original's hash: re-ingesting a file finds its record."""
-    return original_sha256[:RECORD_ID_HEX_CHARS]
+# Record ids are the start of the original's sha256: short enough to type, and re-ingesting a
+# file finds its record. The full sha256 is the key; when another original already has an id,
+# the next, longer one is taken.
+RECORD_ID_LENGTHS = (24, 32)
+MIN_ID_PREFIX = 8
+_HEX = re.compile(r"^[0-9a-f]+$")
+_Row = TypeVar("_Row", bound=tuple[Any, ...])
 
 
 @dataclass(frozen=True)
@@ -65,6 +86,11 @@ class Description:
         values["issued_date"] = self.issued_date.isoformat() if self.issued_date else None
         return values
 
+    def normalized(self) -> Description:
+        """Every text in NFC with Ð read as Đ, as everything stored must be."""
+        texts = {f.name: normalize(getattr(self, f.name)) for f in fields(self) if f.type == "str"}
+        return replace(self, **texts)
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -87,6 +113,7 @@ class InitReport:
     created_config: bool
     created_key: bool
     key_id: str
+    migrated_from: str | None
 
 
 def _now() -> datetime:
@@ -101,27 +128,73 @@ class Archive:
         self.engine = make_engine(settings.database_url)
         self._sessions = make_session_factory(self.engine)
         self._signer: Signer | None = None
+        self.quarantine_shelf = QuarantineShelf(home.quarantine_dir, self.session, self.faults)
 
     @classmethod
     def open(cls, home: ArchiveHome) -> Archive:
+        """Open an initialised archive; refuses a missing database or a schema of another
+        version (only ``initialise`` and ``migrate`` write the schema)."""
         settings = home.settings()
+        apply_umask(group_readable=settings.group is not None)
         archive = cls(home, settings, LocalBlobStore(home.blobs_dir))
-        upgrade_schema(archive.engine)
+        try:
+            require_current_schema(archive.engine)
+        except BaseException:
+            archive.close()
+            raise
         return archive
 
     @classmethod
-    def initialise(cls, home: ArchiveHome) -> InitReport:
+    def initialise(cls, home: ArchiveHome, force: bool = False) -> InitReport:
         """Create what is missing of an archive home; never touch what exists."""
+        reason = None if force or home.exists() else home.unsafe_location()
+        if reason:
+            raise UsageError(
+                f"will not create an archive there: {reason}. Choose a home outside the source "
+                "code (e.g. ~/luutru-archive), or pass --force"
+            )
+        apply_umask()
         created_config = home.write_default_config()
-        for directory in (home.blobs_dir, home.index_dir, home.quarantine_dir):
-            directory.mkdir(parents=True, exist_ok=True)
-        created_key = create_key_pair(home.keys_dir)
-        archive = cls.open(home)
+        settings = home.settings()
+        apply_umask(group_readable=settings.group is not None)
+        for directory in (home.root, home.blobs_dir, home.index_dir, home.quarantine_dir):
+            make_directories(directory)
+        home.root.chmod(0o2750 if settings.group else 0o700)
+        if settings.group_id is not None:
+            _share_with_group(home, settings.group_id)
+        archive = cls(home, settings, LocalBlobStore(home.blobs_dir))
         try:
+            database = sqlite_file(archive.engine)
+            if database is not None and not database.exists() and any(archive.blobs.iter_hashes()):
+                raise DatabaseMissing(
+                    f"the database {database} is missing but {home.blobs_dir} holds records; "
+                    "restore the database from a backup (init will not start an empty one)"
+                )
+            before = current_revision(archive.engine)
+            upgrade_schema(archive.engine)
+            created_key = ensure_key_pair(home.keys_dir, archive.count_records() > 0)
             key_id = archive.verifier().key_id
         finally:
             archive.close()
-        return InitReport(home.root, created_config, created_key, key_id)
+        return InitReport(home.root, created_config, created_key, key_id, before)
+
+    @classmethod
+    def migrate(cls, home: ArchiveHome) -> tuple[str | None, str]:
+        """Bring the schema to this luutru's version; returns (before, after)."""
+        settings = home.settings()
+        apply_umask(group_readable=settings.group is not None)
+        archive = cls(home, settings, LocalBlobStore(home.blobs_dir))
+        try:
+            database = sqlite_file(archive.engine)
+            if database is not None and not database.exists():
+                require_current_schema(archive.engine)  # says the database is missing
+            before = current_revision(archive.engine)
+            if before is None:
+                raise DatabaseMissing("the database holds no luutru archive; run 'luutru init'")
+            upgrade_schema(archive.engine)
+        finally:
+            archive.close()
+        return before, head_revision()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -147,20 +220,19 @@ class Archive:
     # --- writing -------------------------------------------------------------------------
 
     def find_by_original(self, sha256: str) -> str | None:
-        with self.session() as session:
-            return session.scalar(
-                select(RecordFile.record_id).where(
-                    RecordFile.sha256 == sha256, RecordFile.role == FileRole.ORIGINAL.value
-                )
-            )
+        with self.faults(), self.session() as session:
+            return session.scalar(select(Record.id).where(Record.original_sha256 == sha256))
+
+    def placement_of(self, record_id: str) -> Placement:
+        with self.faults(), self.session() as session:
+            record = session.get(Record, record_id)
+        if record is None:
+            raise RecordNotFound(f"no record {record_id!r}")
+        return Placement(record.access_level, record.series_code, record.closed_year)
 
     def _store_blob(self, incoming: IncomingFile) -> ManifestFile:
         if incoming.path is not None:
-            try:
-                handle = incoming.path.open("rb")
-            except OSError as exc:
-                raise InputRejected(str(incoming.path), f"cannot read: {exc.strerror}") from exc
-            with handle:
+            with open_regular(incoming.path) as handle:
                 sha256, size = self.blobs.put_stream(handle)
         elif incoming.data is not None:
             sha256, size = self.blobs.put_bytes(incoming.data), len(incoming.data)
@@ -168,9 +240,11 @@ class Archive:
             raise ValueError(f"incoming {incoming.role.value} file has neither path nor data")
         if incoming.expected_sha256 not in (None, sha256):
             raise InputRejected(
-                str(incoming.path or incoming.name), "the file changed while it was being ingested"
+                path_text(incoming.path or incoming.name),
+                "the file changed while it was being ingested",
             )
-        return ManifestFile(incoming.role.value, incoming.media_type, size, sha256, incoming.name)
+        name = path_text(incoming.name)
+        return ManifestFile(incoming.role.value, incoming.media_type, size, sha256, name)
 
     def seal(
         self,
@@ -180,14 +254,27 @@ class Archive:
         source_name: str,
     ) -> SealOutcome:
         """Store the files, sign a manifest, commit the record. The first file is the original."""
-        with _storage_faults(f"sealing {source_name}"):
+        with storage_faults(f"sealing {path_text(source_name)}"):
             original = self._store_blob(files[0])
             existing = self.find_by_original(original.sha256)
             if existing is not None:
                 return SealOutcome(existing, duplicate=True)
             stored = [original, *(self._store_blob(incoming) for incoming in files[1:])]
-            record = self._signed_record(stored, description, placement, source_name)
+            record = self._signed_record(stored, description.normalized(), placement, source_name)
             return self._commit(record, original.sha256)
+
+    def _free_record_id(self, original_sha256: str, source_name: str) -> str:
+        """The shortest id of RECORD_ID_LENGTHS that no other original has taken."""
+        with self.session() as session:
+            for length in RECORD_ID_LENGTHS:
+                candidate = original_sha256[:length]
+                if session.get(Record, candidate) is None:
+                    return candidate
+        raise InputRejected(
+            path_text(source_name),
+            f"every record id for sha256 {original_sha256} is taken by another original "
+            "(a deliberate hash-prefix collision?); kept in quarantine for inspection",
+        )
 
     def _signed_record(
         self,
@@ -197,8 +284,10 @@ class Archive:
         source_name: str,
     ) -> Record:
         """The record row with its files and seal; its manifest is signed and stored as a blob."""
-        record_id = record_id_for(stored[0].sha256)
+        record_id = self._free_record_id(stored[0].sha256, source_name)
         sealed_at = _now()
+        name_hex = path_bytes_hex(source_name)
+        source_text = path_text(source_name)
         manifest = build_manifest(
             record_id=record_id,
             sealed_at=sealed_at.isoformat(),
@@ -208,12 +297,15 @@ class Archive:
                 "access": placement.access.value,
                 "series_code": placement.series_code,
                 "closed_year": placement.closed_year,
-                "source_name": source_name,
+                "source_name": source_text,
+                # The exact bytes of a name that is not UTF-8 (or not NFC), kept losslessly.
+                **({"source_name_bytes_hex": name_hex} if name_hex else {}),
             },
         )
         signed = sign_manifest(manifest, self.signer())
         return Record(
             id=record_id,
+            original_sha256=stored[0].sha256,
             title=description.title,
             series_code=placement.series_code,
             access=placement.access.value,
@@ -226,7 +318,7 @@ class Archive:
             subject=description.subject,
             language=description.language,
             page_count=description.page_count,
-            source_name=source_name,
+            source_name=source_text,
             ingested_at=sealed_at,
             files=[
                 RecordFile(
@@ -248,53 +340,73 @@ class Archive:
             with self.session() as session, session.begin():
                 session.add(record)
         except sa_exc.IntegrityError:
-            # Another process sealed the same original between our check and our commit.
+            # Another process sealed the same original (or took the id) between our check and
+            # our commit.
             existing = self.find_by_original(original_sha256)
             if existing is None:
                 raise
             return SealOutcome(existing, duplicate=True)
         return SealOutcome(record.id, duplicate=False)
 
-    def quarantine(self, source: Path, reason: str, keep_copy: bool = True) -> QuarantineEntry:
+    def quarantine(
+        self, source: Path, reason: str, keep_copy: bool = True, label: str | None = None
+    ) -> QuarantineEntry:
         """Keep a copy of a rejected input and why; the input itself is only read."""
-        try:
-            sha256, size = sha256_file(source)
-        except OSError:
-            sha256, size, keep_copy = "", 0, False
-        with _storage_faults(f"quarantining {source}"):
-            if keep_copy:
-                folder = self.home.quarantine_dir / (sha256 or "unreadable")
-                atomic_write(folder / source.name, _read_chunks(source))
-                atomic_write_bytes(folder / "REASON.txt", f"{source}\n{reason}\n".encode())
-            with self.session() as session, session.begin():
-                # Re-running a batch meets the same bad file again: one entry, latest reason.
-                entry = session.scalar(
-                    select(QuarantineEntry).where(
-                        QuarantineEntry.source_path == str(source),
-                        QuarantineEntry.sha256 == sha256,
-                    )
-                )
-                if entry is None:
-                    entry = QuarantineEntry(source_path=str(source), sha256=sha256, size=size)
-                    session.add(entry)
-                entry.reason = reason
-                entry.quarantined_at = _now()
-        return entry
+        with storage_faults(f"quarantining {label or path_text(source)}"):
+            return self.quarantine_shelf.put(source, reason, keep_copy, label)
+
+    def quarantined(self) -> list[QuarantineEntry]:
+        return self.quarantine_shelf.entries()
 
     # --- reading -------------------------------------------------------------------------
+
+    def resolve_id(self, id_or_prefix: str, clearance: AccessLevel) -> str:
+        """The full id of the one record ``clearance`` may see whose id starts so.
+
+        Like git, at least MIN_ID_PREFIX characters. Records the caller may not see are not
+        counted, so "ambiguous" never betrays a restricted record.
+        """
+        prefix = id_or_prefix.strip().lower()
+        if not _HEX.match(prefix) or len(prefix) > max(RECORD_ID_LENGTHS):
+            raise RecordNotFound(f"no record {id_or_prefix!r}")
+        if len(prefix) < MIN_ID_PREFIX:
+            raise UsageError(
+                f"record id {id_or_prefix!r} is too short: give at least {MIN_ID_PREFIX} characters"
+            )
+        with self.faults(), self.session() as session:
+            matches = list(
+                session.scalars(
+                    _visible(select(Record.id), clearance)
+                    .where(Record.id.startswith(prefix, autoescape=True))
+                    .order_by(Record.id)
+                    .limit(11)
+                )
+            )
+        if prefix in matches:
+            return prefix
+        if not matches:
+            raise RecordNotFound(f"no record {id_or_prefix!r}")
+        if len(matches) > 1:
+            shown = ", ".join(matches[:10]) + (", …" if len(matches) > 10 else "")
+            raise AmbiguousRecordId(
+                f"record id {id_or_prefix!r} is ambiguous: it starts {shown}; give more characters"
+            )
+        return matches[0]
 
     def get(self, record_id: str, clearance: AccessLevel) -> Record:
         """The record, if it exists and ``clearance`` permits it; otherwise ``RecordNotFound``.
 
-        Both cases read the same, so an id probe cannot tell a restricted record exists.
+        ``record_id`` may be a unique prefix. The clearance is part of the query, so a
+        restricted record and an absent one take the same path and read the same.
         """
-        with self.session() as session:
+        full_id = self.resolve_id(record_id, clearance)
+        with self.faults(), self.session() as session:
             record = session.scalar(
-                select(Record)
-                .where(Record.id == record_id)
+                _visible(select(Record), clearance)
+                .where(Record.id == full_id)
                 .options(selectinload(Record.files), selectinload(Record.seal))
             )
-        if record is None or not clearance.permits(record.access_level):
+        if record is None:
             raise RecordNotFound(f"no record {record_id!r}")
         return record
 
@@ -305,39 +417,53 @@ class Archive:
         return self.blobs.read_bytes(text_file.sha256).decode("utf-8")
 
     def record_ids(self) -> list[str]:
-        with self.session() as session:
+        with self.faults(), self.session() as session:
             return list(session.scalars(select(Record.id).order_by(Record.id)))
 
     def count_records(self) -> int:
-        with self.session() as session:
+        with self.faults(), self.session() as session:
             return session.scalar(select(func.count()).select_from(Record)) or 0
 
     def iter_records(self, ids: list[str] | None = None) -> Iterator[Record]:
         wanted = self.record_ids() if ids is None else ids
         for start in range(0, len(wanted), 500):
-            with self.session() as session:
+            with self.faults(), self.session() as session:
                 yield from session.scalars(
                     select(Record)
                     .where(Record.id.in_(wanted[start : start + 500]))
                     .options(selectinload(Record.files), selectinload(Record.seal))
                 )
 
-    def quarantined(self) -> list[QuarantineEntry]:
-        with self.session() as session:
-            return list(session.scalars(select(QuarantineEntry).order_by(QuarantineEntry.id)))
+    def faults(self) -> Any:
+        """Database failures while reading become a ``StorageError`` that says so."""
+        return database_faults(self.engine)
+
+
+def _visible(query: Select[_Row], clearance: AccessLevel) -> Select[_Row]:
+    """Only records ``clearance`` may see. The operator (secret) sees every row, a damaged
+    one too, so that it is reported rather than hidden; everyone else sees known levels only."""
+    if clearance is AccessLevel.SECRET:
+        return query
+    return query.where(
+        Record.access.in_([level.value for level in AccessLevel if clearance.permits(level)])
+    )
+
+
+def _share_with_group(home: ArchiveHome, gid: int) -> None:
+    """Give the archive's group its folders, set-group-id so that new files inherit it."""
+    for path in (home.root, *home.root.rglob("*")):
+        if path.is_symlink():
+            continue
+        os.chown(path, -1, gid)
+        if path.is_dir():
+            path.chmod(0o2750)
 
 
 @contextmanager
-def _storage_faults(doing: str) -> Iterator[None]:
+def storage_faults(doing: str) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
         raise StorageError(f"cannot write the archive while {doing}: {exc}") from exc
     except sa_exc.SQLAlchemyError as exc:
         raise StorageError(f"database failure while {doing}: {exc}") from exc
-
-
-def _read_chunks(path: Path) -> Iterator[bytes]:
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK_SIZE):
-            yield chunk

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from archive.errors import SignatureInvalid, SigningKeyError
-from archive.fsutil import atomic_write_bytes
+from archive.fsutil import atomic_write_bytes, make_directories
 
 ALGORITHM = "ed25519"
 PRIVATE_KEY_FILE = "archive-ed25519.pem"
@@ -81,11 +81,38 @@ class Signer:
         return cls(key)
 
 
-def create_key_pair(key_dir: Path) -> bool:
-    """Create the key pair unless one exists; return whether a new one was made."""
-    if (key_dir / PRIVATE_KEY_FILE).exists():
+def ensure_key_pair(key_dir: Path, archive_has_seals: bool) -> bool:
+    """Make the key pair of a new archive; return whether one was made.
+
+    Never replaces a key: a new key would make every existing seal unverifiable and lose the
+    old public key. The private key may have been moved offline on purpose, so a missing
+    private key is an error to report, not a gap to fill.
+    """
+    private_path, public_path = key_dir / PRIVATE_KEY_FILE, key_dir / PUBLIC_KEY_FILE
+    if private_path.exists():
+        signer = Signer.load(key_dir)
+        if public_path.exists():
+            if Verifier.load(key_dir).key_id != signer.key_id:
+                raise SigningKeyError(
+                    f"{public_path} and {private_path} are not a pair; put back the files "
+                    "that belong together"
+                )
+        else:
+            # The same key's public half, not a new key.
+            atomic_write_bytes(public_path, _public_pem(signer.verifier.public_key))
         return False
-    key_dir.mkdir(parents=True, exist_ok=True)
+    if public_path.exists():
+        raise SigningKeyError(
+            f"the private signing key {private_path} is missing while its public key is there. "
+            "If it is kept offline, put it back to ingest; reading and 'luutru verify' work "
+            "without it. luutru never makes a new key for an archive that has one"
+        )
+    if archive_has_seals:
+        raise SigningKeyError(
+            f"both archive keys are missing from {key_dir}, but the archive holds sealed "
+            "records: restore the keys from a backup (a new key could not verify them)"
+        )
+    make_directories(key_dir)
     key_dir.chmod(0o700)
     private_key = Ed25519PrivateKey.generate()
     private_pem = private_key.private_bytes(
@@ -93,9 +120,12 @@ def create_key_pair(key_dir: Path) -> bool:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    public_pem = private_key.public_key().public_bytes(
+    atomic_write_bytes(public_path, _public_pem(private_key.public_key()))
+    atomic_write_bytes(private_path, private_pem, mode=0o600)
+    return True
+
+
+def _public_pem(public_key: Ed25519PublicKey) -> bytes:
+    return public_key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    atomic_write_bytes(key_dir / PUBLIC_KEY_FILE, public_pem, mode=0o644)
-    atomic_write_bytes(key_dir / PRIVATE_KEY_FILE, private_pem, mode=0o600)
-    return True

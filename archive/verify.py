@@ -3,13 +3,19 @@ and the public key, never the network and never the private key."""
 
 from __future__ import annotations
 
+import os
+import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from archive.blobstore import BlobStore, hash_stream
 from archive.errors import IntegrityError
-from archive.manifest import verify_manifest
+from archive.manifest import SEALED_FIELDS, sealed_values, verify_manifest
 from archive.models import Record
 from archive.signing import Verifier
+
+MAX_MODE_WARNINGS = 10
 
 
 @dataclass
@@ -40,6 +46,10 @@ def verify_record(record: Record, blobs: BlobStore, verifier: Verifier) -> Recor
     """Check the seal's signature, that the manifest names this record and exactly the files
     the database lists, and that every file's bytes still hash to what was sealed."""
     result = RecordVerification(record.id)
+    try:
+        _ = record.access_level
+    except IntegrityError as exc:
+        result.problems.append(str(exc))
     seal = record.seal
     if seal is None:
         result.problems.append("record has no seal")
@@ -58,6 +68,7 @@ def verify_record(record: Record, blobs: BlobStore, verifier: Verifier) -> Recor
         return result
     if manifest.get("record_id") != record.id:
         result.problems.append(f"manifest is for record {manifest.get('record_id')!r}")
+    result.problems.extend(_description_problems(record, manifest.get("description", {})))
     sealed_files = {(f["role"], f["sha256"], f["size"]) for f in manifest.get("files", [])}
     listed_files = {(f.role, f.sha256, f.size) for f in record.files}
     if sealed_files != listed_files:
@@ -68,3 +79,41 @@ def verify_record(record: Record, blobs: BlobStore, verifier: Verifier) -> Recor
         if problem:
             result.problems.append(f"{role}: {problem}")
     return result
+
+
+def _description_problems(record: Record, sealed: dict[str, object]) -> list[str]:
+    """Columns of the record that say something else than its seal (a row edited by hand;
+    ``luutru edit`` re-seals, so its changes agree)."""
+    current = sealed_values(record)
+    return [
+        f"the database says {name} = {current[name]!r}, the seal says {sealed[name]!r}"
+        for name in SEALED_FIELDS
+        if name in sealed and sealed[name] != current[name]
+    ]
+
+
+def loose_modes(root: Path, group_readable: bool) -> list[str]:
+    """Files and folders of the archive home that others (or, without a configured group,
+    the group) may read or write: secret records must not be readable by any local user."""
+    forbidden = 0o007 if group_readable else 0o077
+    loose: list[str] = []
+    for path in _walk(root):
+        try:
+            mode = path.lstat().st_mode
+        except OSError:
+            continue
+        if not stat.S_ISLNK(mode) and mode & forbidden:
+            loose.append(
+                f"{path.relative_to(root) if path != root else root} is {stat.filemode(mode)}"
+            )
+    if len(loose) > MAX_MODE_WARNINGS:
+        more = len(loose) - MAX_MODE_WARNINGS
+        loose = [*loose[:MAX_MODE_WARNINGS], f"and {more} more"]
+    return loose
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    yield root
+    for folder, dirs, files in os.walk(root):
+        for name in (*dirs, *files):
+            yield Path(folder) / name

@@ -20,12 +20,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from PIL import Image
 
 from archive.models import AccessLevel
-from archive.repository import Archive, Description, IncomingFile
+from archive.repository import Archive, Description, IncomingFile, Placement
+from archive.text import path_text
+
+DEFAULT_ACCESS = AccessLevel.INTERNAL
 
 
 class OcrEngine(Protocol):
@@ -38,7 +41,9 @@ class OcrEngine(Protocol):
 
 @dataclass(frozen=True)
 class IngestSettings:
-    access: AccessLevel = AccessLevel.INTERNAL
+    # None where the user asked for nothing: new records get the default, and a duplicate is
+    # only compared on what was asked for.
+    access: AccessLevel | None = None
     series_code: str | None = None
     closed_year: int | None = None
     ocr_languages: str = "vie+eng"
@@ -47,6 +52,9 @@ class IngestSettings:
     # an A3 page at 600 dpi is 70 MP, so 150 MP leaves room for real scans.
     max_page_pixels: int = 150_000_000
     max_pages: int = 2000
+
+    def placement(self) -> Placement:
+        return Placement(self.access or DEFAULT_ACCESS, self.series_code, self.closed_year)
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,7 @@ class Status(StrEnum):
     SEALED = "sealed"
     DUPLICATE = "duplicate"
     QUARANTINED = "quarantined"
+    SKIPPED = "skipped"  # not read at all: scanner litter, hidden files, symbolic links
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,8 @@ class IngestResult:
     record_id: str | None = None
     sha256: str | None = None
     reason: str | None = None
+    # Something the user must know although the input is fine (options not applied).
+    warning: str | None = None
 
     def as_json(self) -> dict[str, str | None]:
         return {
@@ -77,6 +88,7 @@ class IngestResult:
             "record_id": self.record_id,
             "sha256": self.sha256,
             "reason": self.reason,
+            "warning": self.warning,
         }
 
 
@@ -85,6 +97,9 @@ class WorkItem:
     """One input on its way through the pipeline; each step fills a part."""
 
     source: Path
+    # How the input is named to the user: its path as text (see ``archive.text.path_text``),
+    # or the path it came from when a quarantined copy is retried.
+    label: str = ""
     sha256: str = ""
     size: int = 0
     media_type: str = ""
@@ -94,6 +109,11 @@ class WorkItem:
     description: Description = field(default_factory=Description)
     derived_files: list[IncomingFile] = field(default_factory=list)
     outcome: IngestResult | None = None
+    open_files: list[BinaryIO] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            self.label = path_text(self.source)
 
     @property
     def text(self) -> str:

@@ -31,10 +31,16 @@ PIPELINE: list[IngestStep] = [
 
 
 def ingest_one(
-    source: Path, context: IngestContext, steps: list[IngestStep] = PIPELINE
+    source: Path,
+    context: IngestContext,
+    steps: list[IngestStep] = PIPELINE,
+    label: str | None = None,
 ) -> IngestResult:
-    """Run every step on ``source``; a rejected input is quarantined, never half archived."""
-    item = WorkItem(source=source)
+    """Run every step on ``source``; a rejected input is quarantined, never half archived.
+
+    ``label`` names the input to the user when it is not ``source`` itself (a retried copy).
+    """
+    item = WorkItem(source=source, label=label or "")
     ran: list[IngestStep] = []
     try:
         for step in steps:
@@ -47,7 +53,7 @@ def ingest_one(
     except LuutruError:
         raise
     except Exception as exc:
-        log.exception("unexpected failure ingesting %s", source)
+        log.exception("unexpected failure ingesting %s", item.label)
         return _quarantine(item, context, f"unexpected error: {type(exc).__name__}: {exc}")
     finally:
         for step in reversed(ran):
@@ -59,10 +65,10 @@ def ingest_one(
 
 def _quarantine(item: WorkItem, context: IngestContext, reason: str) -> IngestResult:
     try:
-        size = item.source.stat().st_size
+        size = item.source.lstat().st_size
     except OSError:
         size = 0
     # An input over the size limit is listed with its reason but not copied.
     keep_copy = size <= context.settings.max_input_bytes
-    entry = context.archive.quarantine(item.source, reason, keep_copy=keep_copy)
-    return IngestResult(str(item.source), Status.QUARANTINED, None, entry.sha256 or None, reason)
+    entry = context.archive.quarantine(item.source, reason, keep_copy, label=item.label)
+    return IngestResult(item.label, Status.QUARANTINED, None, entry.sha256 or None, reason)

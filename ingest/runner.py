@@ -1,37 +1,93 @@
 """Batch ingest: expand the inputs, run the pipeline on each, in parallel when asked.
 
 Results come back to the caller's thread one by one (``on_result``), in completion order, so
-the caller can index, print and show progress without locking. A killed run loses nothing:
+the caller can index, print and show progress without locking. No more inputs are started
+than there are workers, so that when the run must stop (a fault of the archive, the disk or the
+database; SIGINT or SIGTERM) nothing more is started, the inputs already under way finish and
+are reported, and the caller learns exactly what was sealed. A killed run loses nothing either:
 records committed before the kill stay, and running the same command again skips them as
 duplicates and finishes the rest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.contracts import IngestContext, IngestResult
+from archive.errors import Interrupted, LuutruError
+from archive.text import path_text
+from ingest.contracts import IngestContext, IngestResult, Status
 from ingest.pipeline import ingest_one
 
+# What scanners and file managers leave beside scans; never a record.
+LITTER_NAMES = frozenset({"thumbs.db", "ehthumbs.db", "desktop.ini", ".ds_store"})
+LITTER_SUFFIXES = (".tmp",)
+LITTER_PREFIXES = ("~$", "._")
 
-def collect_inputs(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, and the files under directories (sorted, hidden ones left out)."""
-    found: list[Path] = []
-    for path in paths:
+
+def is_scanner_litter(name: str) -> bool:
+    lowered = name.lower()
+    return (
+        lowered in LITTER_NAMES
+        or lowered.endswith(LITTER_SUFFIXES)
+        or lowered.startswith(LITTER_PREFIXES)
+    )
+
+
+@dataclass
+class Inputs:
+    """The files to ingest, and what was passed over without being read, with why."""
+
+    files: list[Path] = field(default_factory=list)
+    skipped: list[IngestResult] = field(default_factory=list)
+
+    def skip(self, path: Path, reason: str) -> None:
+        self.skipped.append(IngestResult(path_text(path), Status.SKIPPED, reason=reason))
+
+
+def collect_inputs(paths: Iterable[Path]) -> Inputs:
+    """Files as given, and the files under directories (sorted).
+
+    Inside a directory nothing is followed: a symbolic link there could point anywhere (the
+    archive's private key, /etc/shadow), so it is reported as skipped. A link given directly
+    is the user's choice: it is resolved once, and what it names is ingested.
+    """
+    inputs = Inputs()
+    for given in paths:
+        path = given.resolve() if given.is_symlink() else given
         if path.is_dir():
-            found.extend(
-                sorted(
-                    p
-                    for p in path.rglob("*")
-                    if p.is_file()
-                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                )
-            )
+            for found in _walk(path, inputs):
+                inputs.files.append(found)
+        elif is_scanner_litter(path.name):
+            inputs.skip(path, "scanner litter")
         else:
-            found.append(path)
-    return found
+            inputs.files.append(path)
+    return inputs
+
+
+def _walk(top: Path, inputs: Inputs) -> Iterator[Path]:
+    for folder, dirs, files in os.walk(top, followlinks=False):
+        base = Path(folder)
+        for name in sorted(dirs):
+            if (base / name).is_symlink():
+                inputs.skip(base / name, "a symbolic link, not followed")
+            elif name.startswith("."):
+                inputs.skip(base / name, "a hidden folder, not searched")
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (base / d).is_symlink())
+        for name in sorted(files):
+            path = base / name
+            if path.is_symlink():
+                inputs.skip(path, "a symbolic link, not followed")
+            elif is_scanner_litter(name):
+                inputs.skip(path, "scanner litter")
+            elif name.startswith("."):
+                inputs.skip(path, "a hidden file")
+            else:
+                yield path
 
 
 def run_ingest(
@@ -39,21 +95,46 @@ def run_ingest(
     context: IngestContext,
     workers: int = 1,
     on_result: Callable[[IngestResult], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> list[IngestResult]:
+    """Ingest ``inputs``; raise the first archive-level fault, or ``Interrupted`` when
+    ``stop`` was set, only after every input already started has finished and been
+    delivered."""
     context.ocr.check(context.settings.ocr_languages)
+    stop = stop or threading.Event()
     results: list[IngestResult] = []
-
-    def deliver(result: IngestResult) -> None:
-        results.append(result)
-        if on_result is not None:
-            on_result(result)
-
-    if workers <= 1:
-        for source in inputs:
-            deliver(ingest_one(source, context))
-        return results
+    fault: BaseException | None = None
+    pending = iter(inputs)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
-        futures = [pool.submit(ingest_one, source, context) for source in inputs]
-        for future in as_completed(futures):
-            deliver(future.result())
+        running: set[Future[IngestResult]] = set()
+
+        def start_more() -> None:
+            while len(running) < workers and fault is None and not stop.is_set():
+                source = next(pending, None)
+                if source is None:
+                    return
+                running.add(pool.submit(ingest_one, source, context))
+
+        start_more()
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                running.discard(future)
+                try:
+                    result = future.result()
+                    results.append(result)
+                    if on_result is not None:
+                        on_result(result)
+                except (LuutruError, OSError) as exc:
+                    fault = fault or exc
+                except KeyboardInterrupt:
+                    stop.set()
+            start_more()
+    if fault is not None:
+        raise fault
+    if stop.is_set() and len(results) < len(inputs):
+        raise Interrupted(
+            f"stopped after {len(results)} of {len(inputs)} input(s); the rest were not "
+            "started. Run the same command again to finish: what was archived is skipped"
+        )
     return results

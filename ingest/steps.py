@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
-from archive.blobstore import sha256_file
+from archive.blobstore import hash_stream
 from archive.errors import InputRejected
+from archive.fsutil import open_regular
 from archive.models import FileRole
-from archive.repository import Description, IncomingFile, Placement
+from archive.repository import Description, IncomingFile
+from archive.text import path_text
 from ingest.contracts import IngestContext, IngestResult, Status, WorkItem
 from ingest.formats import HEADER_BYTES, detect_format
 
@@ -24,28 +28,56 @@ class _Step:
         return None
 
     def reject(self, item: WorkItem, reason: str) -> InputRejected:
-        return InputRejected(str(item.source), reason)
+        return InputRejected(item.label, reason)
 
 
 class CheckInput(_Step):
-    """Hash the input and refuse empty or oversized files before anything else reads them."""
+    """Refuse what is not a regular file, empty or oversized, then hash it, before anything
+    else reads it (``/dev/zero`` would otherwise be hashed for ever)."""
 
     name = "check-input"
 
     def run(self, item: WorkItem, context: IngestContext) -> None:
         try:
-            size = item.source.stat().st_size
+            with open_regular(item.source) as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size == 0:
+                    raise self.reject(item, "the file is empty (0 bytes)")
+                limit = context.settings.max_input_bytes
+                if size > limit:
+                    raise self.reject(item, f"the file is {size} bytes, over the limit of {limit}")
+                item.sha256, item.size = hash_stream(handle)
+        except InputRejected as exc:
+            raise self.reject(item, exc.reason) from exc
         except OSError as exc:
             raise self.reject(item, f"cannot read the file: {exc.strerror}") from exc
-        if size == 0:
-            raise self.reject(item, "the file is empty (0 bytes)")
-        limit = context.settings.max_input_bytes
-        if size > limit:
-            raise self.reject(item, f"the file is {size} bytes, over the limit of {limit}")
-        try:
-            item.sha256, item.size = sha256_file(item.source)
-        except OSError as exc:
-            raise self.reject(item, f"cannot read the file: {exc.strerror}") from exc
+
+
+def unapplied_options(item: WorkItem, context: IngestContext, record_id: str) -> str | None:
+    """What the user asked for that an already archived record does not have, and how to
+    change it: re-ingesting never changes a record behind anyone's back."""
+    asked = context.settings
+    current = context.archive.placement_of(record_id)
+    differ = []
+    if asked.access is not None and asked.access is not current.access:
+        differ.append(f"--access {asked.access.value}")
+    if asked.series_code is not None and asked.series_code != current.series_code:
+        differ.append(f"--series {asked.series_code}")
+    if asked.closed_year is not None and asked.closed_year != current.closed_year:
+        differ.append(f"--closed-year {asked.closed_year}")
+    if not differ:
+        return None
+    return (
+        f"already archived as record {record_id} (access {current.access.value}, series "
+        f"{current.series_code or '-'}, closed {current.closed_year or '-'}); "
+        f"{' '.join(differ)} not applied. To change the record: "
+        f"luutru edit {record_id} {' '.join(differ)} --reason TEXT"
+    )
+
+
+def _duplicate(item: WorkItem, context: IngestContext, record_id: str) -> IngestResult:
+    warning = unapplied_options(item, context, record_id)
+    return IngestResult(item.label, Status.DUPLICATE, record_id, item.sha256, None, warning)
 
 
 class SkipDuplicate(_Step):
@@ -56,16 +88,14 @@ class SkipDuplicate(_Step):
     def run(self, item: WorkItem, context: IngestContext) -> None:
         existing = context.archive.find_by_original(item.sha256)
         if existing is not None:
-            item.outcome = IngestResult(
-                str(item.source), Status.DUPLICATE, existing, item.sha256, None
-            )
+            item.outcome = _duplicate(item, context, existing)
 
 
 class DetectFormat(_Step):
     name = "detect-format"
 
     def run(self, item: WorkItem, context: IngestContext) -> None:
-        with item.source.open("rb") as handle:
+        with open_regular(item.source) as handle:
             header = handle.read(HEADER_BYTES)
         fmt = detect_format(header)
         if fmt is None:
@@ -84,8 +114,10 @@ class ReadScan(_Step):
 
     def run(self, item: WorkItem, context: IngestContext) -> None:
         limits = context.settings
+        handle = open_regular(item.source)
+        item.open_files.append(handle)
         try:
-            scan = Image.open(item.source)
+            scan = Image.open(handle)
             item.scan = scan
             pages = 0
             for frame in ImageSequence.Iterator(scan):
@@ -113,6 +145,9 @@ class ReadScan(_Step):
         if item.scan is not None:
             item.scan.close()
             item.scan = None
+        for handle in item.open_files:
+            handle.close()
+        item.open_files.clear()
 
 
 def prepare_page(frame: Image.Image) -> Image.Image:
@@ -148,14 +183,14 @@ class Describe(_Step):
     name = "describe"
 
     def run(self, item: WorkItem, context: IngestContext) -> None:
-        item.description = Description(title=item.source.stem, page_count=item.page_count)
+        title = path_text(item.source.stem)
+        item.description = Description(title=title, page_count=item.page_count)
 
 
 class Seal(_Step):
     name = "seal"
 
     def run(self, item: WorkItem, context: IngestContext) -> None:
-        settings = context.settings
         original = IncomingFile(
             FileRole.ORIGINAL,
             item.media_type,
@@ -166,8 +201,10 @@ class Seal(_Step):
         outcome = context.archive.seal(
             [original, *item.derived_files],
             item.description,
-            Placement(settings.access, settings.series_code, settings.closed_year),
+            context.settings.placement(),
             source_name=item.source.name,
         )
-        status = Status.DUPLICATE if outcome.duplicate else Status.SEALED
-        item.outcome = IngestResult(str(item.source), status, outcome.record_id, item.sha256)
+        if outcome.duplicate:  # another process sealed it since skip-duplicate looked
+            item.outcome = _duplicate(item, context, outcome.record_id)
+        else:
+            item.outcome = IngestResult(item.label, Status.SEALED, outcome.record_id, item.sha256)

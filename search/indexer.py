@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 
+from archive.errors import IntegrityError
 from archive.models import Record
 from archive.repository import Archive
 from search.contracts import IndexDocument, SearchIndex
@@ -22,9 +24,19 @@ def document_for(record: Record, text: str) -> IndexDocument:
     )
 
 
+log = logging.getLogger(__name__)
+
+
 def _documents(archive: Archive, ids: list[str]) -> Iterator[IndexDocument]:
     for record in archive.iter_records(ids):
-        yield document_for(record, archive.text_of(record))
+        try:
+            document = document_for(record, archive.text_of(record))
+        except IntegrityError as exc:
+            # Fail closed: a record whose access level cannot be read is not searchable;
+            # 'luutru verify' reports it.
+            log.warning("not indexed: %s", exc)
+            continue
+        yield document
 
 
 def index_records(archive: Archive, index: SearchIndex, record_ids: Iterable[str]) -> int:

@@ -7,7 +7,9 @@ Two copies of the searchable text are indexed: ``body`` as written (lowercased) 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import tantivy
@@ -20,6 +22,9 @@ from search.text import make_snippet, tokenize
 
 EXACT_BOOST = 2.0
 WRITER_HEAP_BYTES = 64 * 1024 * 1024
+# tantivy allows one writer per index across processes; another ingest holds it for at most
+# one commit, so waiting a little is enough, and an index that stays locked is reported.
+WRITER_WAIT_SECONDS = 30.0
 SCHEMA_VERSION = "1"
 
 
@@ -51,59 +56,67 @@ class TantivyIndex:
                 "(it is a cache: 'luutru reindex' rebuilds it)"
             ) from exc
 
-    def _writer(self) -> tantivy.IndexWriter:
+    @contextmanager
+    def _writer(self) -> Iterator[tantivy.IndexWriter]:
+        """The index writer for one commit, released (lock and threads) when the block ends,
+        whatever happens: a writer left to the garbage collector keeps the lock."""
+        deadline = time.monotonic() + WRITER_WAIT_SECONDS
+        pause = 0.02
+        while True:
+            try:
+                writer = self._index.writer(WRITER_HEAP_BYTES, 1)
+                break
+            except ValueError as exc:
+                if time.monotonic() >= deadline:
+                    raise SearchUnavailable(
+                        f"the search index stayed locked by another writer for "
+                        f"{WRITER_WAIT_SECONDS:.0f} s: {exc}"
+                    ) from exc
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
         try:
-            return self._index.writer(WRITER_HEAP_BYTES, 1)
-        except ValueError as exc:
-            raise SearchUnavailable(f"the search index is locked by another writer: {exc}") from exc
-
-    def add(self, documents: Iterable[IndexDocument]) -> int:
-        writer = self._writer()
-        count = 0
-        try:
-            for doc in documents:
-                body = normalize(doc.body)
-                writer.delete_documents_by_term("record_id", doc.record_id)
-                writer.add_document(
-                    tantivy.Document(
-                        record_id=doc.record_id,
-                        title=doc.title,
-                        number=doc.number,
-                        date=doc.date or "",
-                        series_code=doc.series_code or "",
-                        access_rank=doc.access.rank,
-                        body=body,
-                        body_folded=fold(body),
-                    )
-                )
-                count += 1
-            writer.commit()
-        except BaseException:
-            writer.rollback()
-            raise
+            yield writer
         finally:
             writer.wait_merging_threads()
+            del writer
         self._index.reload()
+
+    def add(self, documents: Iterable[IndexDocument]) -> int:
+        count = 0
+        with self._writer() as writer:
+            try:
+                for doc in documents:
+                    body = normalize(doc.body)
+                    writer.delete_documents_by_term("record_id", doc.record_id)
+                    writer.add_document(
+                        tantivy.Document(
+                            record_id=doc.record_id,
+                            title=doc.title,
+                            number=doc.number,
+                            date=doc.date or "",
+                            series_code=doc.series_code or "",
+                            access_rank=doc.access.rank,
+                            body=body,
+                            body_folded=fold(body),
+                        )
+                    )
+                    count += 1
+                writer.commit()
+            except BaseException:
+                writer.rollback()
+                raise
         return count
 
     def remove(self, record_ids: Iterable[str]) -> None:
-        writer = self._writer()
-        try:
+        with self._writer() as writer:
             for record_id in record_ids:
                 writer.delete_documents_by_term("record_id", record_id)
             writer.commit()
-        finally:
-            writer.wait_merging_threads()
-        self._index.reload()
 
     def clear(self) -> None:
-        writer = self._writer()
-        try:
+        with self._writer() as writer:
             writer.delete_all_documents()
             writer.commit()
-        finally:
-            writer.wait_merging_threads()
-        self._index.reload()
 
     def _query(self, text: str, clearance: AccessLevel) -> tantivy.Query | None:
         words = tokenize(text)

@@ -18,6 +18,7 @@ from archive.home import ArchiveHome
 from archive.models import AccessLevel
 from archive.repository import Archive
 from ingest.contracts import IngestResult, IngestSettings
+from ingest.runner import Inputs
 from ingest.sample_scans import write_samples
 
 
@@ -54,10 +55,10 @@ def ingested(tmp_path_factory: pytest.TempPathFactory, sample_scans: list[Path])
     archive_home = ArchiveHome(tmp_path_factory.mktemp("ingested") / "home")
     Archive.initialise(archive_home)
     with Services.open(archive_home) as services:
-        results = services.ingest(
-            sample_scans, IngestSettings(access=AccessLevel.PUBLIC), workers=2
+        report = services.ingest(
+            Inputs(files=list(sample_scans)), IngestSettings(access=AccessLevel.PUBLIC), workers=2
         )
-    return IngestedArchive(archive_home, results)
+    return IngestedArchive(archive_home, report.results)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ def test_round_trip_init_ingest_show_search(tmp_path: Path, sample_scans: list[P
         "--access",
         "public",
         "--series",
-        "QD",
+        "qc",
         "--closed-year",
         "2023",
         "--json",
@@ -47,13 +47,14 @@ def test_round_trip_init_ingest_show_search(tmp_path: Path, sample_scans: list[P
         "record_id": None,
         "sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
         "reason": "the file is empty (0 bytes)",
+        "warning": None,
     }
 
     show = run_cli("show", sealed["record_id"], "--json", home=home)
     assert show.returncode == 0, show.stderr
     record = json.loads(show.stdout)
     assert "QUYẾT ĐỊNH" in record["text"]
-    assert record["series_code"] == "QD" and record["closed_year"] == 2023
+    assert record["series_code"] == "QC" and record["closed_year"] == 2023
     original = next(f for f in record["files"] if f["role"] == "original")
     assert original == {
         "role": "original",

@@ -13,12 +13,12 @@ from archive.manifest import (
     sign_manifest,
     verify_manifest,
 )
-from archive.signing import Signer, Verifier, create_key_pair
+from archive.signing import Signer, Verifier, ensure_key_pair
 
 
 @pytest.fixture
 def signer(tmp_path: Path) -> Signer:
-    create_key_pair(tmp_path / "keys")
+    ensure_key_pair(tmp_path / "keys", archive_has_seals=False)
     return Signer.load(tmp_path / "keys")
 
 
@@ -63,7 +63,7 @@ def test_malformed_signatures_fail_as_invalid(signer: Signer, signature: str) ->
 
 
 def test_another_key_does_not_verify(signer: Signer, tmp_path: Path) -> None:
-    create_key_pair(tmp_path / "other")
+    ensure_key_pair(tmp_path / "other", archive_has_seals=False)
     signed = sign_manifest(_manifest(), signer)
     with pytest.raises(SignatureInvalid):
         verify_manifest(signed.body, signed.signature, Verifier.load(tmp_path / "other"))
@@ -85,4 +85,4 @@ def test_private_key_is_owner_only_and_not_in_repr(signer: Signer, tmp_path: Pat
     key_file = tmp_path / "keys" / "archive-ed25519.pem"
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert "PRIVATE" not in repr(signer)
-    assert not create_key_pair(tmp_path / "keys"), "an existing key is never replaced"
+    assert not ensure_key_pair(tmp_path / "keys", archive_has_seals=False), "an existing key is never replaced"

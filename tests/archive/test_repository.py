@@ -56,9 +56,11 @@ def test_quarantine_keeps_a_copy_and_the_reason_and_leaves_the_input(
     before = bad.stat()
     entry = archive.quarantine(bad, "not a readable image")
     assert bad.read_bytes() == b"not an image" and bad.stat().st_mtime == before.st_mtime
-    folder = archive.home.quarantine_dir / entry.sha256
-    assert (folder / "bad.png").read_bytes() == b"not an image"
+    folder = archive.quarantine_shelf.folder_for(str(bad))
+    assert (folder / "kept" / "bad.png").read_bytes() == b"not an image"
+    assert archive.quarantine_shelf.kept_copy(entry) == folder / "kept" / "bad.png"
     assert "not a readable image" in (folder / "REASON.txt").read_text()
+    assert (folder / "REASON.txt").stat().st_mode & 0o077 == 0
     assert [q.reason for q in archive.quarantined()] == ["not a readable image"]
     assert archive.count_records() == 0
 
@@ -94,4 +96,6 @@ def test_the_same_bad_file_twice_is_one_quarantine_entry(archive: Archive, tmp_p
     assert [q.reason for q in archive.quarantined()] == ["second reason"]
     bad.write_bytes(b"other junk")
     archive.quarantine(bad, "new bytes")
-    assert len(archive.quarantined()) == 2
+    [entry] = archive.quarantined()
+    assert entry.reason == "new bytes" and entry.size == len(b"other junk")
+    assert archive.quarantine_shelf.kept_copy(entry).read_bytes() == b"other junk"  # type: ignore[union-attr]

@@ -7,7 +7,7 @@ from sqlalchemy import update
 
 from archive.models import AccessLevel, RecordFile, Seal
 from archive.repository import Archive
-from archive.signing import create_key_pair
+from archive.signing import ensure_key_pair
 from archive.verify import verify_record
 from tests.archive.conftest import SealScan
 
@@ -85,6 +85,6 @@ def test_record_sealed_under_another_key_is_reported(
     record_id = _sealed(seal_scan, tmp_path)
     keys = archive.home.keys_dir
     shutil.rmtree(keys)
-    create_key_pair(keys)
+    ensure_key_pair(keys, archive_has_seals=False)
     result = _verify(archive, record_id)
     assert not result.ok and "sealed with key" in result.problems[0]

@@ -123,8 +123,13 @@ def test_collect_inputs_walks_directories_and_skips_hidden_files(tmp_path: Path)
     (tmp_path / ".hidden" / "2.png").write_bytes(b"x")
     single = tmp_path / "3.png"
     single.write_bytes(b"x")
-    assert collect_inputs([tmp_path / "a", single]) == [tmp_path / "a" / "1.png", single]
-    assert collect_inputs([tmp_path]) == [tmp_path / "3.png", tmp_path / "a" / "1.png"]
+    assert collect_inputs([tmp_path / "a", single]).files == [tmp_path / "a" / "1.png", single]
+    found = collect_inputs([tmp_path])
+    assert found.files == [tmp_path / "3.png", tmp_path / "a" / "1.png"]
+    assert sorted((Path(r.path).name, r.reason) for r in found.skipped) == [
+        (".DS_Store", "scanner litter"),
+        (".hidden", "a hidden folder, not searched"),
+    ]
 
 
 def test_parallel_workers_give_the_same_records(archive: Archive, sample_scans: list[Path]) -> None:
@@ -162,8 +167,9 @@ def test_an_oversized_input_is_listed_but_not_copied(archive: Archive, tmp_path:
     source = tmp_path / "big.png"
     source.write_bytes(_png(100, 100))
     ingest_one(source, _context(archive, max_input_bytes=10))
-    assert [q.source_path for q in archive.quarantined()] == [str(source)]
-    assert not any(archive.home.quarantine_dir.iterdir())
+    [entry] = archive.quarantined()
+    assert entry.source_path == str(source)
+    assert archive.quarantine_shelf.kept_copy(entry) is None
 
 
 def test_a_full_disk_stops_the_run_instead_of_blaming_the_input(

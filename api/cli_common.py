@@ -1,0 +1,211 @@
+"""What every `luutru` command shares: consoles, common options, error reporting, option
+checks, and the ingest progress and report (used by `ingest` and `quarantine retry`)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from api.errors import ExitCode, exit_code_for
+from api.services import IngestReport, Services
+from archive.errors import LuutruError
+from archive.home import ArchiveHome
+from archive.models import AccessLevel
+from ingest.contracts import IngestResult, Status
+
+out = Console()
+err = Console(stderr=True)
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")
+]
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        metavar="DIR",
+        help="Archive home directory. Default: $LUUTRU_HOME, else ./luutru-data.",
+        show_default=False,
+    ),
+]
+LEVELS = ", ".join(level.value for level in AccessLevel)
+ClearanceOption = Annotated[
+    str,
+    typer.Option(
+        "--clearance",
+        metavar="LEVEL",
+        help="Show only records up to this access level. The command line runs as the archive's "
+        "operator, so it sees everything unless told otherwise.",
+    ),
+]
+FIRST_CLOSED_YEAR = 1900
+
+
+def home_of(ctx: typer.Context, home: Path | None) -> ArchiveHome:
+    """--home given after the command wins over one given before it."""
+    return ArchiveHome.resolve(home) if home is not None else ctx.obj  # type: ignore[no-any-return]
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Turn a luutru error into one plain line on stderr and its exit code."""
+    try:
+        yield
+    except LuutruError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(exit_code_for(exc)) from None
+
+
+@contextmanager
+def opened(ctx: typer.Context, home: Path | None) -> Iterator[Services]:
+    """The archive and index of the home; errors inside the ``with`` block are reported too."""
+    with reported():
+        archive_home = home_of(ctx, home)
+        archive_home.require()
+        with Services.open(archive_home) as services:
+            yield services
+
+
+def parse_access(value: str | None, option: str = "--access") -> AccessLevel | None:
+    """Access levels in any case: 'Public' is 'public'."""
+    if value is None:
+        return None
+    try:
+        return AccessLevel(value.strip().lower())
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not one of {LEVELS}", param_hint=option) from None
+
+
+def check_series(services: Services, code: str | None) -> str | None:
+    """A series code of the retention schedule, in any case; returns it as the schedule
+    spells it."""
+    if code is None:
+        return None
+    schedule = services.schedule()
+    by_upper = {known.upper(): known for known in schedule}
+    if code.strip().upper() in by_upper:
+        return by_upper[code.strip().upper()]
+    known = ", ".join(sorted(schedule))
+    raise typer.BadParameter(
+        f"{code!r} is not a series of the retention schedule (known: {known})",
+        param_hint="--series",
+    )
+
+
+def check_closed_year(year: int | None) -> int | None:
+    if year is not None and not FIRST_CLOSED_YEAR <= year <= date.today().year:
+        raise typer.BadParameter(
+            f"{year} is not a year a file can have been closed in "
+            f"({FIRST_CLOSED_YEAR}–{date.today().year})",
+            param_hint="--closed-year",
+        )
+    return year
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """SIGINT/SIGTERM ask the run to stop after the inputs under way; a second one gives up
+    waiting for them."""
+    stop = threading.Event()
+
+    def ask_to_stop(signum: int, _frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        err.print(f"[yellow]{signal.Signals(signum).name}: finishing the inputs under way…[/]")
+
+    previous = {sig: signal.signal(sig, ask_to_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_with_progress(
+    total: int,
+    as_json: bool,
+    run: Callable[[Callable[[IngestResult], None]], IngestReport],
+    report: IngestReport,
+) -> None:
+    """Run an ingest, printing JSON lines or a progress bar, then the table and summary —
+    also when the run stops early, so that what was archived is always shown."""
+    failure: typer.Exit | None = None
+    try:
+        with reported():
+            if as_json:
+                run(lambda r: print_json(r.as_json()))
+            else:
+                with Progress(
+                    TextColumn("[progress.description]{task.description}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    console=err,
+                ) as progress:
+                    task = progress.add_task("Ingesting", total=total)
+                    run(lambda _r: progress.advance(task))
+    except typer.Exit as exc:
+        failure = exc
+    if not as_json:
+        out.print(_ingest_table(report.results))
+    _print_summary(report)
+    if failure is not None:
+        raise failure
+    if report.count(Status.QUARANTINED):
+        raise typer.Exit(ExitCode.INPUT_REJECTED)
+
+
+def _ingest_table(results: list[IngestResult]) -> Table:
+    table = Table(title="Ingest")
+    for column in ("file", "status", "record", "reason or note"):
+        table.add_column(column, overflow="fold")
+    colour = {
+        Status.SEALED: "green",
+        Status.DUPLICATE: "yellow",
+        Status.QUARANTINED: "red",
+        Status.SKIPPED: "dim",
+    }
+    for r in results:
+        table.add_row(
+            escape(r.path),
+            f"[{colour[r.status]}]{r.status.value}[/]",
+            r.record_id or "",
+            escape(r.reason or r.warning or ""),
+        )
+    return table
+
+
+def _print_summary(report: IngestReport) -> None:
+    counts = ", ".join(f"{report.count(status)} {status.value}" for status in Status)
+    err.print(counts)
+    warned = sum(1 for r in report.results if r.warning)
+    if warned:
+        err.print(
+            f"[yellow]{warned} duplicate(s) asked for other options than their record has; "
+            "nothing was changed (see the notes; 'luutru edit' changes a record)[/]"
+        )
+    if report.index_problem and report.not_indexed:
+        err.print(
+            f"[yellow]{len(report.not_indexed)} sealed record(s) are not in the search index "
+            f"yet ({escape(report.index_problem)}); the next ingest or 'luutru reindex' adds "
+            "them[/]"
+        )

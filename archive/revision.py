@@ -1,0 +1,130 @@
+"""Changing a sealed record's description (``luutru edit``): who changed what, when and why.
+
+A change never rewrites history: the record gets a new manifest, signed like the first, that
+names the manifest it replaces (``previous_manifest_sha256``), carries the change's author,
+time and reason, and becomes the record's seal; each changed field is kept as a
+``RecordChange`` row. Files are never changed, only what is said about them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from archive.errors import RecordNotFound, UsageError
+from archive.manifest import sealed_values, sign_manifest, verify_manifest
+from archive.models import AccessLevel, Record, RecordChange
+from archive.repository import Archive, storage_faults
+from archive.text import normalize
+
+EDITABLE_FIELDS = (
+    "title",
+    "doc_number",
+    "doc_type",
+    "issuer",
+    "issued_date",
+    "place",
+    "subject",
+    "access",
+    "series_code",
+    "closed_year",
+)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: Any
+    new: Any
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def revise_record(
+    archive: Archive, record_id: str, changes: dict[str, Any], reason: str, changed_by: str
+) -> list[FieldChange]:
+    """Apply ``changes`` (field -> new value) to the record, re-seal it, keep the history."""
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise UsageError(f"cannot edit {', '.join(unknown)}")
+    if not reason.strip():
+        raise UsageError("say why the record is changed (--reason)")
+    full_id = archive.resolve_id(record_id, AccessLevel.SECRET)
+    values = {k: normalize(v) if isinstance(v, str) else v for k, v in changes.items()}
+    if isinstance(values.get("access"), AccessLevel):
+        values["access"] = values["access"].value
+    with (
+        storage_faults(f"editing record {full_id}"),
+        archive.session() as session,
+        session.begin(),
+    ):
+        record = session.scalar(
+            select(Record).where(Record.id == full_id).options(selectinload(Record.seal))
+        )
+        if record is None or record.seal is None:
+            raise RecordNotFound(f"no record {record_id!r}")
+        diffs = [
+            FieldChange(name, getattr(record, name), new)
+            for name, new in values.items()
+            if getattr(record, name) != new
+        ]
+        if not diffs:
+            raise UsageError(f"record {full_id} already has these values; nothing changed")
+        seal = record.seal
+        manifest = verify_manifest(
+            archive.blobs.read_bytes(seal.manifest_sha256), seal.signature, archive.verifier()
+        )
+        for diff in diffs:
+            setattr(record, diff.field, diff.new)
+        now = datetime.now(UTC)
+        manifest["description"] = {**manifest["description"], **sealed_values(record)}
+        manifest["revision"] = int(manifest.get("revision", 0)) + 1
+        manifest["previous_manifest_sha256"] = seal.manifest_sha256
+        manifest["revised_at"] = now.isoformat()
+        manifest["revised_by"] = normalize(changed_by)
+        manifest["revision_reason"] = normalize(reason)
+        signed = sign_manifest(manifest, archive.signer())
+        seal.manifest_sha256 = archive.blobs.put_bytes(signed.body)
+        seal.signature, seal.key_id = signed.signature, signed.key_id
+        for diff in diffs:
+            session.add(
+                RecordChange(
+                    record_id=full_id,
+                    field=diff.field,
+                    old_value=_as_text(diff.old),
+                    new_value=_as_text(diff.new),
+                    reason=normalize(reason),
+                    changed_by=normalize(changed_by),
+                    changed_at=now,
+                    manifest_sha256=seal.manifest_sha256,
+                )
+            )
+    return diffs
+
+
+def history(archive: Archive, record_id: str) -> list[dict[str, Any]]:
+    with archive.faults(), archive.session() as session:
+        rows = session.scalars(
+            select(RecordChange)
+            .where(RecordChange.record_id == record_id)
+            .order_by(RecordChange.id)
+        )
+        return [
+            {
+                "field": row.field,
+                "old": row.old_value,
+                "new": row.new_value,
+                "reason": row.reason,
+                "changed_by": row.changed_by,
+                "changed_at": row.changed_at.isoformat(),
+            }
+            for row in rows
+        ]
