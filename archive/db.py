@@ -78,7 +78,7 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def _alembic_config(engine: Engine | None) -> Config:
+def alembic_config(engine: Engine | None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
@@ -86,7 +86,7 @@ def _alembic_config(engine: Engine | None) -> Config:
 
 
 def _scripts() -> ScriptDirectory:
-    return ScriptDirectory.from_config(_alembic_config(None))
+    return ScriptDirectory.from_config(alembic_config(None))
 
 
 def head_revision() -> str:
@@ -103,7 +103,7 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade_schema(engine: Engine) -> None:
     """Bring the schema to the newest migration (``init`` and ``migrate`` only)."""
     with database_faults(engine):
-        command.upgrade(_alembic_config(engine), "head")
+        command.upgrade(alembic_config(engine), "head")
 
 
 def require_current_schema(engine: Engine) -> None:

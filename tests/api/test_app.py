@@ -56,9 +56,7 @@ def test_restricted_record_is_invisible_to_anonymous_readers(
     secret = SAMPLES[2]
     render_page(secret, dpi=150).save(scan)
     with Services.open(ingested_copy.home) as services:
-        [result] = services.ingest(
-            [scan], IngestSettings(access=AccessLevel.CONFIDENTIAL)
-        ).results
+        [result] = services.ingest([scan], IngestSettings(access=AccessLevel.CONFIDENTIAL)).results
     with TestClient(create_app(ingested_copy.home)) as client:
         for query in ("kho luu tru lich su", "nop luu"):
             body = client.get("/api/v1/search", params={"q": query}).json()

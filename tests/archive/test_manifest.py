@@ -85,4 +85,6 @@ def test_private_key_is_owner_only_and_not_in_repr(signer: Signer, tmp_path: Pat
     key_file = tmp_path / "keys" / "archive-ed25519.pem"
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert "PRIVATE" not in repr(signer)
-    assert not ensure_key_pair(tmp_path / "keys", archive_has_seals=False), "an existing key is never replaced"
+    assert not ensure_key_pair(tmp_path / "keys", archive_has_seals=False), (
+        "an existing key is never replaced"
+    )

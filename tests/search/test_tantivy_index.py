@@ -1,8 +1,12 @@
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from archive.errors import SearchUnavailable
 from archive.models import AccessLevel
+from search import tantivy_index
 from search.contracts import IndexDocument
 from search.tantivy_index import TantivyIndex
 
@@ -86,3 +90,55 @@ def test_remove_and_clear(index: TantivyIndex) -> None:
     assert index.search("chinh phu", AccessLevel.PUBLIC).total == 1
     index.clear()
     assert index.record_ids() == set()
+
+
+def _hold_writer(directory: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another process (an ingest running beside us) holding the index writer."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from search.tantivy_index import TantivyIndex\n"
+            "idx = TantivyIndex(__import__('pathlib').Path(sys.argv[1]))\n"
+            "w = idx._index.writer(15_000_000, 1); print('held', flush=True)\n"
+            "time.sleep(float(sys.argv[2])); w.wait_merging_threads()",
+            str(directory),
+            str(seconds),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_writer_held_by_another_process_is_waited_for(
+    index: TantivyIndex, tmp_path: Path
+) -> None:
+    holder = _hold_writer(tmp_path, 1.0)
+    try:
+        assert index.add([_doc("later", "Công văn")]) == 1
+    finally:
+        holder.wait(timeout=30)
+    assert index.search("cong van", AccessLevel.PUBLIC).total == 1
+
+
+def test_a_writer_that_stays_locked_is_reported(
+    index: TantivyIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tantivy_index, "WRITER_WAIT_SECONDS", 0.3)
+    holder = _hold_writer(tmp_path, 5.0)
+    try:
+        with pytest.raises(SearchUnavailable, match="stayed locked"):
+            index.add([_doc("later", "Công văn")])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert index.add([_doc("later", "Công văn")]) == 1  # the lock died with its holder
+
+
+def test_writers_are_released_at_once(index: TantivyIndex) -> None:
+    for n in range(20):
+        index.add([_doc(f"r{n}", "Báo cáo")])
+        index.remove([f"r{n}"])
+    assert index.record_ids() == {"exact", "ascii", "other", "secret"}

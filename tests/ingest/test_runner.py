@@ -1,0 +1,154 @@
+"""What a batch meets in a real scan folder, and how a run stops."""
+
+import io
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from archive.errors import Interrupted, StorageError
+from archive.models import AccessLevel
+from archive.repository import Archive
+from ingest.contracts import IngestContext, IngestSettings, Status
+from ingest.pipeline import ingest_one
+from ingest.runner import collect_inputs, run_ingest
+
+
+def _png(seed: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("L", (64, 32), 255 - seed % 200).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class CountingOcr:
+    """Fault injection: an OCR engine whose Nth page meets a failing archive disk."""
+
+    name = "counting"
+
+    def __init__(self, fail_at: int | None = None, stop: threading.Event | None = None) -> None:
+        self.calls = 0
+        self.fail_at = fail_at
+        self.stop = stop
+        self.lock = threading.Lock()
+
+    def check(self, languages: str) -> None:
+        return None
+
+    def recognize(self, page: Image.Image, languages: str) -> str:
+        with self.lock:
+            self.calls += 1
+            calls = self.calls
+        if calls == self.fail_at:
+            raise StorageError("cannot write the archive: No space left on device")
+        if self.stop is not None and calls == 2:
+            self.stop.set()  # as SIGTERM would, while the second input is under way
+        return "Quyết định"
+
+
+def _context(archive: Archive, ocr: object) -> IngestContext:
+    return IngestContext(archive, ocr, IngestSettings(access=AccessLevel.PUBLIC))  # type: ignore[arg-type]
+
+
+def _scans(folder: Path, count: int) -> list[Path]:
+    folder.mkdir(exist_ok=True)
+    paths = []
+    for n in range(count):
+        path = folder / f"scan-{n:02}.png"
+        path.write_bytes(_png(n))
+        paths.append(path)
+    return paths
+
+
+def test_scanner_litter_hidden_files_and_links_are_skipped_with_a_reason(tmp_path: Path) -> None:
+    scans = tmp_path / "scans"
+    [scan] = _scans(scans, 1)
+    for litter in ("Thumbs.db", "desktop.ini", "~$phieu.docx", "scan.TMP", ".DS_Store"):
+        (scans / litter).write_bytes(b"x")
+    (scans / ".notes.png").write_bytes(b"x")
+    secret = tmp_path / "archive-ed25519.pem"
+    secret.write_bytes(b"PRIVATE KEY")
+    (scans / "key.png").symlink_to(secret)
+    (scans / "elsewhere").symlink_to(tmp_path, target_is_directory=True)
+    found = collect_inputs([scans])
+    assert found.files == [scan]
+    reasons = {Path(r.path).name: r.reason for r in found.skipped}
+    assert reasons == {
+        "Thumbs.db": "scanner litter",
+        "desktop.ini": "scanner litter",
+        "~$phieu.docx": "scanner litter",
+        "scan.TMP": "scanner litter",
+        ".DS_Store": "scanner litter",
+        ".notes.png": "a hidden file",
+        "key.png": "a symbolic link, not followed",
+        "elsewhere": "a symbolic link, not followed",
+    }
+    assert all(r.status is Status.SKIPPED for r in found.skipped)
+
+
+def test_a_link_given_directly_is_resolved_once(tmp_path: Path) -> None:
+    [scan] = _scans(tmp_path / "scans", 1)
+    link = tmp_path / "link.png"
+    link.symlink_to(scan)
+    assert collect_inputs([link]).files == [scan]
+
+
+def test_devices_and_pipes_are_refused_before_they_are_read(
+    archive: Archive, tmp_path: Path
+) -> None:
+    pipe = tmp_path / "scanner.png"
+    os.mkfifo(pipe)
+    for source, kind in ((Path("/dev/zero"), "character device"), (pipe, "named pipe")):
+        result = ingest_one(source, _context(archive, CountingOcr()))
+        assert result.status is Status.QUARANTINED and kind in (result.reason or "")
+    assert not any(archive.home.quarantine_dir.rglob("kept"))
+
+
+def test_an_input_named_reason_txt_and_twins_keep_their_own_entries(
+    archive: Archive, tmp_path: Path
+) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    named = tmp_path / "a" / "REASON.txt"
+    named.write_bytes(b"an input, not our reason")
+    twin = tmp_path / "b" / "bad.png"
+    twin.write_bytes(b"an input, not our reason")
+    for source in (named, twin):
+        ingest_one(source, _context(archive, CountingOcr()))
+    entries = archive.quarantined()
+    assert sorted(e.source_path for e in entries) == [str(named), str(twin)]
+    shelf = archive.quarantine_shelf
+    for entry in entries:
+        assert shelf.kept_copy(entry).read_bytes() == b"an input, not our reason"  # type: ignore[union-attr]
+        reason = (shelf.folder_for(entry.source_path) / "REASON.txt").read_text()
+        assert reason.startswith(entry.source_path + "\n") and "not a supported" in reason
+
+
+def test_an_archive_fault_stops_the_run_and_reports_what_was_sealed(
+    archive: Archive, tmp_path: Path
+) -> None:
+    scans = _scans(tmp_path / "scans", 12)
+    delivered = []
+    with pytest.raises(StorageError, match="No space"):
+        run_ingest(scans, _context(archive, CountingOcr(fail_at=3)), 2, delivered.append)
+    sealed = [r for r in delivered if r.status is Status.SEALED]
+    # Nothing past the fault was started, and everything sealed was reported.
+    assert 2 <= len(sealed) <= 3 and len(delivered) == len(sealed)
+    assert archive.count_records() == len(sealed)
+    assert archive.quarantined() == []
+
+
+def test_a_stop_request_finishes_the_inputs_under_way_and_no_more(
+    archive: Archive, tmp_path: Path
+) -> None:
+    scans = _scans(tmp_path / "scans", 10)
+    stop = threading.Event()
+    delivered = []
+    with pytest.raises(Interrupted, match="Run the same command again"):
+        run_ingest(scans, _context(archive, CountingOcr(stop=stop)), 2, delivered.append, stop)
+    assert 2 <= len(delivered) <= 3
+    assert archive.count_records() == len(delivered)
+    rest = run_ingest(scans, _context(archive, CountingOcr()), 2)
+    assert sorted(r.status.value for r in rest).count("duplicate") == len(delivered)
+    assert archive.count_records() == 10
