@@ -27,7 +27,7 @@ from archive.models import AccessLevel
 from ingest.contracts import IngestResult, Status
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and logs
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")

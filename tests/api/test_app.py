@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.services import Services
+from archive.errors import SchemaOutdated
 from archive.models import AccessLevel
 from ingest.contracts import IngestSettings
 from ingest.sample_scans import SAMPLES, render_page
@@ -82,3 +83,25 @@ def test_health_and_page(client: TestClient) -> None:
     assert client.get("/api/v1/health").json() == {"status": "ok"}
     page = client.get("/")
     assert page.status_code == 200 and "Tra cứu" in page.text
+
+
+def test_a_record_is_found_by_a_unique_prefix_of_its_id(
+    client: TestClient, ingested_copy: IngestedArchive
+) -> None:
+    record_id = ingested_copy.record_id("quyet-dinh-1482.png")
+    response = client.get(f"/api/v1/records/{record_id[:8]}")
+    assert response.status_code == 200 and response.json()["record_id"] == record_id
+    short = client.get(f"/api/v1/records/{record_id[:7]}")
+    assert short.status_code == 400 and "at least 8" in short.json()["error"]
+
+
+def test_the_api_never_migrates_the_schema(ingested_copy: IngestedArchive) -> None:
+    import sqlite3
+
+    database = ingested_copy.home.root / "luutru.db"
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE alembic_version SET version_num = '0001'")
+    with pytest.raises(SchemaOutdated, match="migrate"), TestClient(create_app(ingested_copy.home)):
+        pass
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
