@@ -87,7 +87,7 @@ class Services:
         if isinstance(inputs, list):
             inputs = Inputs(files=inputs)
         context = IngestContext(self.archive, OCR_ENGINES["tesseract"](), settings)
-        self.archive.blobs.remove_stale_temp_files()
+        self.archive.remove_stale_temp_files()
         deliver = self._deliverer(report, on_result)
         for skipped in inputs.skipped:
             deliver(skipped)

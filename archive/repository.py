@@ -39,7 +39,12 @@ from archive.errors import (
     StorageError,
     UsageError,
 )
-from archive.fsutil import apply_umask, make_directories, open_regular
+from archive.fsutil import (
+    apply_umask,
+    make_directories,
+    open_regular,
+    remove_stale_temp_files,
+)
 from archive.home import ArchiveHome, Settings
 from archive.manifest import ManifestFile, build_manifest, sign_manifest
 from archive.models import AccessLevel, FileRole, QuarantineEntry, Record, RecordFile, Seal
@@ -433,6 +438,18 @@ class Archive:
                     .where(Record.id.in_(wanted[start : start + 500]))
                     .options(selectinload(Record.files), selectinload(Record.seal))
                 )
+
+    def remove_stale_temp_files(self) -> int:
+        """Temp files that killed runs left in the home (blobs, quarantine, keys); those of
+        live writers are locked and stay."""
+        quarantine = self.home.quarantine_dir
+        others = [
+            self.home.root,
+            self.home.keys_dir,
+            *(p for p in quarantine.rglob("*") if p.is_dir()),
+        ]
+        removed = self.blobs.remove_stale_temp_files()
+        return removed + sum(remove_stale_temp_files(f) for f in others if f.is_dir())
 
     def faults(self) -> Any:
         """Database failures while reading become a ``StorageError`` that says so."""

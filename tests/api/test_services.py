@@ -1,8 +1,10 @@
 """The composition root: an index hiccup never fails an ingest, and is caught up."""
 
 import io
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -54,3 +56,19 @@ def test_a_locked_index_delays_indexing_but_not_sealing(
         # The next run (or 'luutru reindex') catches up.
         assert services.ingest([], IngestSettings()).not_indexed == set()
         assert services.index.record_ids() == {r.record_id for r in report.results}
+
+
+def test_an_ingest_clears_what_a_killed_run_left_half_written(home: ArchiveHome) -> None:
+    old = time.time() - 3600
+    left = [
+        home.blobs_dir / ".incoming-killed",
+        home.quarantine_dir / "0123456789abcdef" / "kept" / ".incoming-killed",
+        home.keys_dir / ".incoming-killed",
+    ]
+    for path in left:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half")
+        os.utime(path, (old, old))
+    with Services.open(home) as services:
+        services.ingest([], IngestSettings())
+    assert not any(path.exists() for path in left)
