@@ -270,3 +270,18 @@ def test_sigterm_finishes_what_is_under_way_and_reports_it(
     assert 1 <= len(rows) < 9
     with Archive.open(home) as archive:
         assert archive.count_records() == sum(r["status"] == "sealed" for r in rows)
+
+
+def test_verify_warns_about_a_home_others_can_read(ingested_copy: IngestedArchive) -> None:
+    home = ingested_copy.home
+    clean = run_cli("verify", "--json", home=home)
+    assert clean.returncode == 0 and json.loads(clean.stdout)["warnings"] == []
+    (home.root / "luutru.db").chmod(0o644)
+    home.blobs_dir.chmod(0o755)
+    loose = run_cli("verify", "--json", home=home)
+    assert loose.returncode == 0, loose.stderr  # a warning, not damage
+    # SQLite gives its -wal and -shm files the database's mode, so they are named too.
+    assert {"blobs is drwxr-xr-x", "luutru.db is -rw-r--r--"} <= set(
+        json.loads(loose.stdout)["warnings"]
+    )
+    assert "other users may read this archive" in loose.stderr and "chmod -R go-rwx" in loose.stderr
