@@ -34,11 +34,13 @@ demo: system-deps $(VENV)/.installed
 test: test-deps $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 bench: system-deps $(VENV)/.installed
 	$(PY) -m bench.run

@@ -56,7 +56,7 @@ FIRST_CLOSED_YEAR = 1900
 
 def home_of(ctx: typer.Context, home: Path | None) -> ArchiveHome:
     """--home given after the command wins over one given before it."""
-    return ArchiveHome.resolve(home) if home is not None else ctx.obj  # type: ignore[no-any-return]
+    return ArchiveHome.resolve(home) if home is not None else ctx.obj
 
 
 def print_json(value: Any) -> None:

@@ -143,31 +143,35 @@ def quarantine_list(
     """List quarantined inputs: where they came from, why, and when."""
     with opened(ctx, home) as services:
         shelf = services.archive.quarantine_shelf
-        entries = [
-            {
-                "id": entry.id,
-                "path": entry.source_path,
-                "reason": entry.reason,
-                "quarantined_at": entry.quarantined_at.isoformat(),
-                "sha256": entry.sha256 or None,
-                "size": entry.size,
-                "copy": str(copy) if (copy := shelf.kept_copy(entry)) else None,
-            }
-            for entry in shelf.entries()
-        ]
+        listed = [(entry, shelf.kept_copy(entry)) for entry in shelf.entries()]
     if as_json:
-        print_json({"entries": entries})
+        print_json(
+            {
+                "entries": [
+                    {
+                        "id": entry.id,
+                        "path": entry.source_path,
+                        "reason": entry.reason,
+                        "quarantined_at": entry.quarantined_at.isoformat(),
+                        "sha256": entry.sha256 or None,
+                        "size": entry.size,
+                        "copy": str(copy) if copy else None,
+                    }
+                    for entry, copy in listed
+                ]
+            }
+        )
         return
-    table = Table(title=f"{len(entries)} quarantined input(s)")
+    table = Table(title=f"{len(listed)} quarantined input(s)")
     for column in ("id", "file", "reason", "when", "copy kept"):
         table.add_column(column, overflow="fold")
-    for e in entries:
+    for entry, copy in listed:
         table.add_row(
-            str(e["id"]),
-            escape(e["path"]),
-            escape(e["reason"]),
-            e["quarantined_at"][:19].replace("T", " "),
-            "yes" if e["copy"] else "no",
+            str(entry.id),
+            escape(entry.source_path),
+            escape(entry.reason),
+            entry.quarantined_at.strftime("%Y-%m-%d %H:%M:%S"),
+            "yes" if copy else "no",
         )
     out.print(table)
 

@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -58,7 +58,7 @@ from archive.text import normalize, path_bytes_hex, path_text
 RECORD_ID_LENGTHS = (24, 32)
 MIN_ID_PREFIX = 8
 _HEX = re.compile(r"^[0-9a-f]+$")
-_Row = TypeVar("_Row", bound=tuple[Any, ...])
+_Row = TypeVar("_Row")
 
 
 @dataclass(frozen=True)
@@ -93,8 +93,16 @@ class Description:
 
     def normalized(self) -> Description:
         """Every text in NFC with Ð read as Đ, as everything stored must be."""
-        texts = {f.name: normalize(getattr(self, f.name)) for f in fields(self) if f.type == "str"}
-        return replace(self, **texts)
+        return replace(
+            self,
+            title=normalize(self.title),
+            doc_number=normalize(self.doc_number),
+            doc_type=normalize(self.doc_type),
+            issuer=normalize(self.issuer),
+            place=normalize(self.place),
+            subject=normalize(self.subject),
+            language=normalize(self.language),
+        )
 
 
 @dataclass(frozen=True)

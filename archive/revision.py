@@ -59,8 +59,9 @@ def revise_record(
         raise UsageError("say why the record is changed (--reason)")
     full_id = archive.resolve_id(record_id, AccessLevel.SECRET)
     values = {k: normalize(v) if isinstance(v, str) else v for k, v in changes.items()}
-    if isinstance(values.get("access"), AccessLevel):
-        values["access"] = values["access"].value
+    access = values.get("access")
+    if isinstance(access, AccessLevel):
+        values["access"] = access.value
     with (
         storage_faults(f"editing record {full_id}"),
         archive.session() as session,

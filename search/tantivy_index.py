@@ -163,7 +163,9 @@ class TantivyIndex:
                     snippet=make_snippet(doc["body"][0], query),
                 )
             )
-        return SearchResults(int(result.count or 0), hits)
+        # ``count`` exists when count=True; the package's stub leaves it out.
+        total = getattr(result, "count", None)
+        return SearchResults(int(total or 0), hits)
 
     def record_ids(self) -> set[str]:
         self._index.reload()
