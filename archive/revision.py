@@ -16,22 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from archive.errors import RecordNotFound, UsageError
-from archive.manifest import sealed_values, sign_manifest, verify_manifest
+from archive.manifest import SEALED_FIELDS, sealed_values, sign_manifest, verify_manifest
 from archive.models import AccessLevel, Record, RecordChange
 from archive.repository import Archive, storage_faults
 from archive.text import normalize
 
-EDITABLE_FIELDS = (
-    "title",
-    "doc_number",
-    "doc_type",
-    "issuer",
-    "issued_date",
-    "place",
-    "subject",
-    "access",
-    "series_code",
-    "closed_year",
+# What is said about a record; what it is (language, pages, where it came from) stays.
+EDITABLE_FIELDS = tuple(
+    name for name in SEALED_FIELDS if name not in ("language", "page_count", "source_name")
 )
 
 
