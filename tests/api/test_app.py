@@ -105,3 +105,15 @@ def test_the_api_never_migrates_the_schema(ingested_copy: IngestedArchive) -> No
         pass
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+
+
+def test_a_damaged_row_is_absent_to_readers_not_a_500(
+    client: TestClient, ingested_copy: IngestedArchive
+) -> None:
+    import sqlite3
+
+    record_id = ingested_copy.record_id("quyet-dinh-1482.png")
+    with sqlite3.connect(ingested_copy.home.root / "luutru.db") as db:
+        db.execute("UPDATE records SET access = 'bogus' WHERE id = ?", (record_id,))
+    response = client.get(f"/api/v1/records/{record_id}")
+    assert response.status_code == 404 and response.json() == {"error": f"no record {record_id!r}"}

@@ -285,3 +285,26 @@ def test_verify_warns_about_a_home_others_can_read(ingested_copy: IngestedArchiv
         json.loads(loose.stdout)["warnings"]
     )
     assert "other users may read this archive" in loose.stderr and "chmod -R go-rwx" in loose.stderr
+
+
+def test_broken_configuration_and_rows_get_their_exit_status_not_a_traceback(
+    ingested_copy: IngestedArchive,
+) -> None:
+    home = ingested_copy.home
+    record_id = ingested_copy.record_id("quyet-dinh-1482.png")
+    with sqlite3.connect(home.root / "luutru.db") as db:
+        db.execute("UPDATE records SET access = 'bogus' WHERE id = ?", (record_id,))
+    for command in (["show", record_id], ["verify", record_id]):
+        result = run_cli(*command, home=home)
+        assert result.returncode == 5, result.stderr
+        assert "Traceback" not in result.stderr + result.stdout
+    config = home.config_path.read_text()
+    for line, status in (
+        ("database_url = 42", 7),
+        ('database_url = "not a url"', 7),
+        ('database_url = "postgresql+psycopg://luutru:secretpw@127.0.0.1:1/x"', 9),
+    ):
+        home.config_path.write_text(f"{line}\n{config}")
+        result = run_cli("verify", home=home)
+        assert result.returncode == status, result.stderr
+        assert "Traceback" not in result.stderr and "secretpw" not in result.stderr
