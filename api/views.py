@@ -17,6 +17,7 @@ def record_json(record: Record, text: str) -> dict[str, Any]:
         "closed_year": record.closed_year,
         "source_name": record.source_name,
         "ingested_at": record.ingested_at.isoformat(),
+        "warnings": record.warnings or [],
         "metadata": {
             "number": record.doc_number,
             "doc_type": record.doc_type,

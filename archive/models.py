@@ -10,6 +10,7 @@ import enum
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Date,
     DateTime,
@@ -93,6 +94,8 @@ class Record(Base):
     page_count: Mapped[int] = mapped_column(Integer, default=0)
     source_name: Mapped[str] = mapped_column(Text, default="")
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What ingest found wanting but archived anyway (e.g. a scan under 200 dpi).
+    warnings: Mapped[list[str] | None] = mapped_column(JSON)
 
     files: Mapped[list[RecordFile]] = relationship(
         back_populates="record", cascade="all, delete-orphan", order_by="RecordFile.role"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime
@@ -265,6 +265,7 @@ class Archive:
         description: Description,
         placement: Placement,
         source_name: str,
+        warnings: Sequence[str] = (),
     ) -> SealOutcome:
         """Store the files, sign a manifest, commit the record. The first file is the original."""
         with storage_faults(f"sealing {path_text(source_name)}"):
@@ -273,7 +274,9 @@ class Archive:
             if existing is not None:
                 return SealOutcome(existing, duplicate=True)
             stored = [original, *(self._store_blob(incoming) for incoming in files[1:])]
-            record = self._signed_record(stored, description.normalized(), placement, source_name)
+            record = self._signed_record(
+                stored, description.normalized(), placement, source_name, list(warnings)
+            )
             return self._commit(record, original.sha256)
 
     def _free_record_id(self, original_sha256: str, source_name: str) -> str:
@@ -295,6 +298,7 @@ class Archive:
         description: Description,
         placement: Placement,
         source_name: str,
+        warnings: list[str],
     ) -> Record:
         """The record row with its files and seal; its manifest is signed and stored as a blob."""
         record_id = self._free_record_id(stored[0].sha256, source_name)
@@ -315,6 +319,8 @@ class Archive:
                 **({"source_name_bytes_hex": name_hex} if name_hex else {}),
             },
         )
+        if warnings:
+            manifest["warnings"] = warnings
         signed = sign_manifest(manifest, self.signer())
         return Record(
             id=record_id,
@@ -333,6 +339,7 @@ class Archive:
             page_count=description.page_count,
             source_name=source_text,
             ingested_at=sealed_at,
+            warnings=warnings or None,
             files=[
                 RecordFile(
                     role=f.role, media_type=f.media_type, size=f.size, sha256=f.sha256, name=f.name

@@ -5,7 +5,9 @@ OcrEngine rules:
   installed; the runner calls it once before any file, so a missing tesseract stops the run
   instead of quarantining every scan;
 - ``recognize`` gets one page image and returns its text; it raises ``InputRejected`` only
-  for a fault of that page, never for a fault of the machine.
+  for a fault of that page, never for a fault of the machine;
+- ``orientation`` says by how many degrees (0, 90, 180, 270, clockwise) a page must turn to
+  stand upright, or None when it cannot tell (too little text): then the page is left as is.
 
 IngestStep rules (after paperless-ngx's consume plugins):
 - ``able_to_run`` decides from the work item alone whether the step applies;
@@ -17,6 +19,7 @@ Steps get what they need through ``IngestContext``; none reads global settings.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -37,6 +40,8 @@ class OcrEngine(Protocol):
     def check(self, languages: str) -> None: ...
 
     def recognize(self, page: Image.Image, languages: str) -> str: ...
+
+    def orientation(self, page: Image.Image) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,16 @@ class IngestResult:
 
 
 @dataclass
+class Page:
+    """One page on its way to OCR: the image as the clean-up steps left it."""
+
+    number: int
+    image: Image.Image
+    # The resolution of ``image``: declared by the file, else estimated (see ingest.cleanup).
+    dpi: float
+
+
+@dataclass
 class WorkItem:
     """One input on its way through the pipeline; each step fills a part."""
 
@@ -105,6 +120,11 @@ class WorkItem:
     media_type: str = ""
     scan: Image.Image | None = None
     page_count: int = 0
+    # Pages flow through the clean-up steps lazily, one at a time, so a 2,000-page TIFF never
+    # sits in memory whole; each page step wraps this iterator.
+    pages: Iterator[Page] | None = None
+    # Said about the input although it was archived (the digitization standard's checks).
+    warnings: list[str] = field(default_factory=list)
     page_texts: list[str] = field(default_factory=list)
     description: Description = field(default_factory=Description)
     derived_files: list[IncomingFile] = field(default_factory=list)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from archive.errors import InputRejected, LuutruError
 from ingest.contracts import IngestContext, IngestResult, IngestStep, Status, WorkItem
+from ingest.page_steps import CheckDigitization, Denoise, Deskew, Grayscale, Orient, Upscale
 from ingest.steps import (
     CheckInput,
     Describe,
@@ -24,6 +25,13 @@ PIPELINE: list[IngestStep] = [
     SkipDuplicate(),
     DetectFormat(),
     ReadScan(),
+    CheckDigitization(),
+    # Page by page, on the decoded copy (the original is never changed):
+    Grayscale(),
+    Denoise(),
+    Upscale(),
+    Orient(),
+    Deskew(),
     RecognizeText(),
     Describe(),
     Seal(),

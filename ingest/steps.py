@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from archive.blobstore import hash_stream
 from archive.errors import InputRejected
@@ -12,7 +13,8 @@ from archive.fsutil import open_regular
 from archive.models import FileRole
 from archive.repository import Description, IncomingFile
 from archive.text import path_text
-from ingest.contracts import IngestContext, IngestResult, Status, WorkItem
+from ingest import cleanup
+from ingest.contracts import IngestContext, IngestResult, Page, Status, WorkItem
 from ingest.formats import HEADER_BYTES, detect_format
 
 TEXT_MEDIA_TYPE = "text/plain; charset=utf-8"
@@ -140,6 +142,7 @@ class ReadScan(_Step):
             # Pillow reports truncated and corrupt data as OSError/SyntaxError/ValueError.
             raise self.reject(item, f"the image data is damaged: {exc}") from exc
         item.page_count = pages
+        item.pages = _pages(scan)
 
     def cleanup(self, item: WorkItem) -> None:
         if item.scan is not None:
@@ -150,22 +153,28 @@ class ReadScan(_Step):
         item.open_files.clear()
 
 
-def prepare_page(frame: Image.Image) -> Image.Image:
-    """What OCR reads: upright per EXIF, in grey levels. The original file is never changed."""
-    return ImageOps.exif_transpose(frame).convert("L")
+def _pages(scan: Image.Image) -> Iterator[Page]:
+    declared = cleanup.declared_dpi(scan)
+    for number, frame in enumerate(ImageSequence.Iterator(scan), start=1):
+        yield Page(number, frame, cleanup.effective_dpi(frame, declared))
 
 
 class RecognizeText(_Step):
+    """Text of every page, as the clean-up steps before it left the page."""
+
     name = "ocr"
 
     def run(self, item: WorkItem, context: IngestContext) -> None:
-        assert item.scan is not None, "ReadScan runs before RecognizeText"
+        assert item.pages is not None, "ReadScan runs before RecognizeText"
         languages = context.settings.ocr_languages
-        for number, frame in enumerate(ImageSequence.Iterator(item.scan), start=1):
-            try:
-                item.page_texts.append(context.ocr.recognize(prepare_page(frame), languages))
-            except InputRejected as exc:
-                raise self.reject(item, f"page {number}: {exc.reason}") from exc
+        current = 1  # the page being cleaned up or read
+        try:
+            for page in item.pages:
+                current = page.number
+                item.page_texts.append(context.ocr.recognize(page.image, languages))
+                current += 1
+        except InputRejected as exc:
+            raise self.reject(item, f"page {current}: {exc.reason}") from exc
         item.derived_files.append(
             IncomingFile(
                 FileRole.OCR_TEXT,
@@ -203,8 +212,12 @@ class Seal(_Step):
             item.description,
             context.settings.placement(),
             source_name=item.source.name,
+            warnings=item.warnings,
         )
         if outcome.duplicate:  # another process sealed it since skip-duplicate looked
             item.outcome = _duplicate(item, context, outcome.record_id)
         else:
-            item.outcome = IngestResult(item.label, Status.SEALED, outcome.record_id, item.sha256)
+            warning = "; ".join(item.warnings) or None
+            item.outcome = IngestResult(
+                item.label, Status.SEALED, outcome.record_id, item.sha256, None, warning
+            )

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages luutru needs, only when something is missing.
-# tesseract-ocr + tesseract-ocr-vie: OCR; fonts-dejavu-core: Vietnamese glyphs for the sample
+# tesseract-ocr + tesseract-ocr-vie: OCR; tesseract-ocr-osd: page orientation; fonts-dejavu-core: Vietnamese glyphs for the sample
 # scans (fonts-liberation 1.x draws boxes for them); python3-venv: the project's .venv.
 # With --with-browser (make test): chromium and chromium-driver for the web page tests.
 set -euo pipefail
@@ -12,6 +12,9 @@ if ! command -v tesseract >/dev/null 2>&1 || ! tesseract --list-langs 2>/dev/nul
 fi
 if ! command -v tesseract >/dev/null 2>&1 || ! tesseract --list-langs 2>/dev/null | grep -qx eng; then
   missing+=(tesseract-ocr-eng)
+fi
+if ! command -v tesseract >/dev/null 2>&1 || ! tesseract --list-langs 2>/dev/null | grep -qx osd; then
+  missing+=(tesseract-ocr-osd)
 fi
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ] || missing+=(fonts-dejavu-core)
 command -v fc-match >/dev/null 2>&1 || missing+=(fontconfig)

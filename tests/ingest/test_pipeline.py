@@ -27,6 +27,9 @@ class CrashingOcr:
     def check(self, languages: str) -> None:
         return None
 
+    def orientation(self, page: Image.Image) -> int | None:
+        return None
+
     def recognize(self, page: Image.Image, languages: str) -> str:
         raise self.error
 
@@ -109,6 +112,12 @@ def test_pipeline_is_one_visible_ordered_list() -> None:
         "skip-duplicate",
         "detect-format",
         "read-scan",
+        "check-digitization",
+        "grayscale",
+        "denoise",
+        "upscale",
+        "orient",
+        "deskew",
         "ocr",
         "describe",
         "seal",
@@ -147,6 +156,9 @@ class RewritingOcr:
         self.source = source
 
     def check(self, languages: str) -> None:
+        return None
+
+    def orientation(self, page: Image.Image) -> int | None:
         return None
 
     def recognize(self, page: Image.Image, languages: str) -> str:

@@ -36,6 +36,9 @@ class CountingOcr:
     def check(self, languages: str) -> None:
         return None
 
+    def orientation(self, page: Image.Image) -> int | None:
+        return None
+
     def recognize(self, page: Image.Image, languages: str) -> str:
         with self.lock:
             self.calls += 1

@@ -1,0 +1,25 @@
+"""What ingest found wanting in a record but archived anyway (digitization checks).
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-25
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("records", sa.Column("warnings", sa.JSON, nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("records") as batch:
+        batch.drop_column("warnings")
