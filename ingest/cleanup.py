@@ -58,8 +58,9 @@ def declared_dpi(image: Image.Image) -> float | None:
         value = float(raw[0]) if raw else 0.0
     except (TypeError, ValueError, IndexError):
         return None
+    # PNG stores pixels per metre, so 200 dpi reads back as 199.9996: round to whole dpi.
     # Pillow reports 1 for files that say nothing (no unit); that is no resolution.
-    return value if value > 1 else None
+    return float(round(value)) if value > 1 else None
 
 
 def effective_dpi(page: Image.Image, declared: float | None) -> float:

@@ -1,0 +1,149 @@
+"""Each clean-up step on rendered pages that real tesseract cannot read without it, and that it
+leaves a clean page alone."""
+
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from archive.models import AccessLevel
+from archive.repository import Archive
+from ingest import cleanup
+from ingest.contracts import IngestContext, IngestSettings, Page, Status, WorkItem
+from ingest.page_steps import CheckDigitization, Denoise, Deskew, Grayscale, Orient, Upscale
+from ingest.pipeline import ingest_one
+from ingest.sample_scans import SAMPLES, render_page
+from ingest.tesseract_ocr import TesseractEngine
+
+PHRASES = ["QUYẾT ĐỊNH", "1482/QĐ-UBND", "chuyển đổi số", "Chính phủ", "Hòa Bình"]
+
+
+@pytest.fixture(scope="module")
+def engine() -> TesseractEngine:
+    engine = TesseractEngine()
+    try:
+        engine.check("vie+eng")
+    except Exception as exc:  # noqa: BLE001 - any missing part means: cannot run here
+        pytest.skip(str(exc))
+    return engine
+
+
+@pytest.fixture(scope="module")
+def page() -> Image.Image:
+    return cleanup.grayscale(render_page(SAMPLES[0], 200, 0))
+
+
+def _found(engine: TesseractEngine, image: Image.Image) -> int:
+    text = engine.recognize(image, "vie+eng")
+    return sum(phrase in text for phrase in PHRASES)
+
+
+def _salt_and_pepper(image: Image.Image, share: float, seed: int = 1) -> Image.Image:
+    pixels = np.array(image)
+    draw = np.random.default_rng(seed).random(pixels.shape)
+    pixels[draw < share / 2] = 0
+    pixels[draw > 1 - share / 2] = 255
+    return Image.fromarray(pixels)
+
+
+def _tilted(image: Image.Image, degrees: float) -> Image.Image:
+    return image.rotate(degrees, expand=True, fillcolor=255, resample=Image.Resampling.BICUBIC)
+
+
+def _steps_on(image: Image.Image, dpi: float, engine: TesseractEngine) -> Image.Image:
+    context = IngestContext(None, engine, IngestSettings())  # type: ignore[arg-type]
+    result = Page(1, image, dpi)
+    for step in (Grayscale(), Denoise(), Upscale(), Orient(), Deskew()):
+        result = step.process(result, context)
+    return result.image
+
+
+def test_a_clean_page_passes_every_step_unchanged(page: Image.Image, engine: TesseractEngine):
+    assert _found(engine, page) == len(PHRASES)
+    assert cleanup.denoise(page) is page
+    assert cleanup.deskew(page) is page
+    assert cleanup.upscale(page, 200) is page
+    assert engine.orientation(page) in (0, None)
+    assert _steps_on(page, 200, engine).tobytes() == page.tobytes()
+
+
+def test_denoise_recovers_a_page_lost_in_salt_and_pepper(page, engine) -> None:
+    noisy = _salt_and_pepper(page, 0.10)
+    assert cleanup.speck_share(noisy) > cleanup.NOISY_SPECK_SHARE
+    assert _found(engine, noisy) == 0  # tesseract returns (almost) nothing
+    cleaned = cleanup.denoise(noisy)
+    assert cleanup.speck_share(cleaned) < cleanup.NOISY_SPECK_SHARE
+    assert _found(engine, cleaned) == len(PHRASES)
+
+
+@pytest.mark.parametrize("degrees", [8.0, -6.5])
+def test_deskew_straightens_a_tilt_tesseract_cannot_read(page, engine, degrees: float) -> None:
+    tilted = _tilted(page, degrees)
+    assert cleanup.skew_angle(tilted) == pytest.approx(degrees, abs=0.3)
+    assert _found(engine, tilted) <= 2
+    assert _found(engine, cleanup.deskew(tilted)) == len(PHRASES)
+
+
+@pytest.mark.parametrize("turned", [90, 180])
+def test_orientation_turns_a_page_upright(page, engine, turned: int) -> None:
+    sideways = page.rotate(turned, expand=True)
+    assert _found(engine, sideways) <= 1
+    upright = _steps_on(sideways, 200, engine)
+    assert upright.size == page.size
+    assert _found(engine, upright) == len(PHRASES)
+
+
+def test_upscaling_gives_small_glyphs_back_their_diacritics(engine) -> None:
+    coarse = cleanup.grayscale(render_page(SAMPLES[0], 50, 0))
+    upscaled = cleanup.upscale(coarse, 50)
+    assert upscaled.width == round(coarse.width * 300 / 50)
+    assert _found(engine, upscaled) > _found(engine, coarse)
+    assert _found(engine, upscaled) >= len(PHRASES) - 1
+
+
+def test_noise_and_tilt_together_through_the_whole_pipeline(
+    archive: Archive, page: Image.Image, tmp_path
+) -> None:
+    scan = tmp_path / "bad.png"
+    _tilted(_salt_and_pepper(page, 0.08), 3.0).save(scan, dpi=(200, 200))
+    before = scan.read_bytes()
+    context = IngestContext(archive, TesseractEngine(), IngestSettings(access=AccessLevel.PUBLIC))
+    result = ingest_one(scan, context)
+    assert result.status is Status.SEALED
+    text = archive.text_of(archive.get(result.record_id or "", AccessLevel.PUBLIC))
+    assert all(phrase in text for phrase in PHRASES), text
+    assert scan.read_bytes() == before  # clean-up works on a copy
+    record = archive.get(result.record_id or "", AccessLevel.PUBLIC)
+    assert record.warnings == [
+        "scanned in grey (8 bits); the standard asks for colour of at least 24 bits"
+    ]
+    assert result.warning == record.warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("mode", "dpi", "warnings"),
+    [
+        ("RGB", (300, 300), []),
+        ("RGB", (150, 150), ["scanned at 150 dpi, under the standard's 200 dpi"]),
+        ("RGB", None, ["the scan declares no resolution; the standard asks for at least 200 dpi"]),
+        ("1", (300, 300), ["scanned in black and white (1 bit); the standard asks for colour "
+                           "of at least 24 bits"]),
+    ],
+)  # fmt: skip
+def test_the_digitization_standard_is_checked_as_warnings(
+    tmp_path, mode: str, dpi: tuple[int, int] | None, warnings: list[str]
+) -> None:
+    scan = tmp_path / "scan.png"
+    Image.new(mode, (400, 560), "white").save(scan, **({"dpi": dpi} if dpi else {}))
+    item = WorkItem(scan)
+    with Image.open(scan) as item.scan:
+        CheckDigitization().run(item, None)  # type: ignore[arg-type]
+    assert item.warnings == warnings
+
+
+def test_a_blank_page_is_left_alone(engine) -> None:
+    blank = Image.new("L", (1654, 2339), 255)
+    assert cleanup.skew_angle(blank) == 0.0
+    assert engine.orientation(blank) is None
+    assert os.environ.get("OMP_THREAD_LIMIT") == "1"
