@@ -50,7 +50,10 @@ def edit(
         str | None, typer.Option("--number", metavar="TEXT", help="Số/ký hiệu, e.g. 1482/QĐ-UBND.")
     ] = None,
     doc_type: Annotated[
-        str | None, typer.Option("--doc-type", metavar="TEXT", help="Tên loại, e.g. Quyết định.")
+        str | None, typer.Option("--doc-type", metavar="ABBR", help="Type abbreviation, e.g. QĐ.")
+    ] = None,
+    type_name: Annotated[
+        str | None, typer.Option("--type-name", metavar="TEXT", help="Tên loại, e.g. QUYẾT ĐỊNH.")
     ] = None,
     issuer: Annotated[
         str | None, typer.Option("--issuer", metavar="TEXT", help="Cơ quan ban hành.")
@@ -79,6 +82,7 @@ def edit(
         "title": title,
         "doc_number": number,
         "doc_type": doc_type,
+        "type_name": type_name,
         "issuer": issuer,
         "issued_date": _parse_date(issued),
         "place": place,

@@ -21,6 +21,7 @@ def record_json(record: Record, text: str) -> dict[str, Any]:
         "metadata": {
             "number": record.doc_number,
             "doc_type": record.doc_type,
+            "type_name": record.type_name,
             "issuer": record.issuer,
             "date": record.issued_date.isoformat() if record.issued_date else None,
             "place": record.place,

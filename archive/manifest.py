@@ -94,6 +94,7 @@ SEALED_FIELDS = (
     "title",
     "doc_number",
     "doc_type",
+    "type_name",
     "issuer",
     "issued_date",
     "place",

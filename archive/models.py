@@ -86,6 +86,8 @@ class Record(Base):
     # Vietnamese document metadata (Circular 05/2025/TT-BNV); filled by metadata extraction.
     doc_number: Mapped[str] = mapped_column(String(128), default="")
     doc_type: Mapped[str] = mapped_column(String(128), default="")
+    # The type name as the document writes it ("QUYẾT ĐỊNH"); empty for a công văn.
+    type_name: Mapped[str] = mapped_column(String(128), default="", server_default="")
     issuer: Mapped[str] = mapped_column(Text, default="")
     issued_date: Mapped[date | None] = mapped_column(Date)
     place: Mapped[str] = mapped_column(String(128), default="")

@@ -79,6 +79,7 @@ class Description:
     title: str = ""
     doc_number: str = ""
     doc_type: str = ""
+    type_name: str = ""
     issuer: str = ""
     issued_date: date | None = None
     place: str = ""
@@ -98,6 +99,7 @@ class Description:
             title=normalize(self.title),
             doc_number=normalize(self.doc_number),
             doc_type=normalize(self.doc_type),
+            type_name=normalize(self.type_name),
             issuer=normalize(self.issuer),
             place=normalize(self.place),
             subject=normalize(self.subject),
@@ -331,6 +333,7 @@ class Archive:
             closed_year=placement.closed_year,
             doc_number=description.doc_number,
             doc_type=description.doc_type,
+            type_name=description.type_name,
             issuer=description.issuer,
             issued_date=description.issued_date,
             place=description.place,

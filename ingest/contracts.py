@@ -4,8 +4,9 @@ OcrEngine rules:
 - ``check`` raises ``DependencyMissing`` when the engine or a requested language is not
   installed; the runner calls it once before any file, so a missing tesseract stops the run
   instead of quarantining every scan;
-- ``recognize`` gets one page image and returns its text; it raises ``InputRejected`` only
-  for a fault of that page, never for a fault of the machine;
+- ``recognize`` gets one page image and returns its text with the words' boxes and
+  confidences, from ONE recognition of the page; it raises ``InputRejected`` only for a fault
+  of that page, never for a fault of the machine;
 - ``orientation`` says by how many degrees (0, 90, 180, 270, clockwise) a page must turn to
   stand upright, or None when it cannot tell (too little text): then the page is left as is.
 
@@ -34,12 +35,43 @@ from archive.text import path_text
 DEFAULT_ACCESS = AccessLevel.INTERNAL
 
 
+@dataclass(frozen=True)
+class Word:
+    """One recognised word: where it stands on the page (pixels) and how sure the engine is
+    (0-100). ``block``/``paragraph``/``line`` number the layout the engine found."""
+
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+    confidence: float
+    block: int
+    paragraph: int
+    line: int
+
+
+@dataclass(frozen=True)
+class RecognizedPage:
+    text: str
+    words: tuple[Word, ...] = ()
+    width: int = 0
+    height: int = 0
+
+    @property
+    def confidence(self) -> float | None:
+        """Mean word confidence, None for a page without words."""
+        if not self.words:
+            return None
+        return sum(w.confidence for w in self.words) / len(self.words)
+
+
 class OcrEngine(Protocol):
     name: str
 
     def check(self, languages: str) -> None: ...
 
-    def recognize(self, page: Image.Image, languages: str) -> str: ...
+    def recognize(self, page: Image.Image, languages: str) -> RecognizedPage: ...
 
     def orientation(self, page: Image.Image) -> int | None: ...
 
@@ -125,7 +157,7 @@ class WorkItem:
     pages: Iterator[Page] | None = None
     # Said about the input although it was archived (the digitization standard's checks).
     warnings: list[str] = field(default_factory=list)
-    page_texts: list[str] = field(default_factory=list)
+    recognized: list[RecognizedPage] = field(default_factory=list)
     description: Description = field(default_factory=Description)
     derived_files: list[IncomingFile] = field(default_factory=list)
     outcome: IngestResult | None = None
@@ -138,7 +170,7 @@ class WorkItem:
     @property
     def text(self) -> str:
         # Form feed between pages, as tesseract itself separates them.
-        return "\f".join(self.page_texts)
+        return "\f".join(page.text for page in self.recognized)
 
 
 class IngestStep(Protocol):

@@ -16,6 +16,7 @@ from archive.text import path_text
 from ingest import cleanup
 from ingest.contracts import IngestContext, IngestResult, Page, Status, WorkItem
 from ingest.formats import HEADER_BYTES, detect_format
+from ingest.metadata import DocumentMetadata, extract
 
 TEXT_MEDIA_TYPE = "text/plain; charset=utf-8"
 
@@ -171,7 +172,7 @@ class RecognizeText(_Step):
         try:
             for page in item.pages:
                 current = page.number
-                item.page_texts.append(context.ocr.recognize(page.image, languages))
+                item.recognized.append(context.ocr.recognize(page.image, languages))
                 current += 1
         except InputRejected as exc:
             raise self.reject(item, f"page {current}: {exc.reason}") from exc
@@ -186,14 +187,26 @@ class RecognizeText(_Step):
 
 
 class Describe(_Step):
-    """Descriptive metadata. For now the title is the file name; extraction of số/ký hiệu,
-    tên loại, cơ quan ban hành, ngày ban hành and trích yếu from the text comes next."""
+    """Số/ký hiệu, tên loại, cơ quan ban hành, địa danh and ngày, trích yếu from the first
+    page's words (``ingest.metadata``); the title becomes type name + subject. What cannot be
+    read surely is left empty and said in the record's warnings."""
 
     name = "describe"
 
     def run(self, item: WorkItem, context: IngestContext) -> None:
-        title = path_text(item.source.stem)
-        item.description = Description(title=title, page_count=item.page_count)
+        found = extract(item.recognized[0]) if item.recognized else DocumentMetadata()
+        item.warnings.extend(f"metadata: {note}" for note in found.unsure)
+        item.description = Description(
+            title=found.title or path_text(item.source.stem),
+            doc_number=found.number,
+            doc_type=found.doc_type,
+            type_name=found.type_name,
+            issuer=found.issuer,
+            issued_date=found.issued_date,
+            place=found.place,
+            subject=found.subject,
+            page_count=item.page_count,
+        )
 
 
 class Seal(_Step):

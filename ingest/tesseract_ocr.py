@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from typing import Any
 
 import pytesseract
 from PIL import Image
 
 from archive.errors import DependencyMissing, InputRejected
 from archive.text import normalize
+from ingest.contracts import RecognizedPage, Word
 
 INSTALL_HINT = "install it with: apt-get install tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd"
 # OSD reads a page shrunk to this: its answer is as sure as at full size (measured on the
@@ -44,12 +47,17 @@ class TesseractEngine:
                 f"tesseract has no language data for {', '.join(missing)}; {INSTALL_HINT}"
             )
 
-    def recognize(self, page: Image.Image, languages: str) -> str:
+    def recognize(self, page: Image.Image, languages: str) -> RecognizedPage:
+        # One run gives the words with their boxes and confidences (TSV); the text is rebuilt
+        # from the same layout, so a page is never recognised twice.
         try:
-            text = pytesseract.image_to_string(page, lang=languages, config=self._config)
+            data = pytesseract.image_to_data(
+                page, lang=languages, config=self._config, output_type=pytesseract.Output.DICT
+            )
         except pytesseract.TesseractError as exc:
             raise InputRejected("page", f"tesseract failed on this page: {exc.message}") from exc
-        return normalize(text).strip()
+        words = tuple(_words(data))
+        return RecognizedPage(_text(words), words, page.width, page.height)
 
     def orientation(self, page: Image.Image) -> int | None:
         scale = OSD_LONGEST_SIDE / max(page.size)
@@ -68,3 +76,40 @@ class TesseractEngine:
 
 
 OCR_ENGINES: dict[str, type[TesseractEngine]] = {TesseractEngine.name: TesseractEngine}
+
+
+def _words(data: dict[str, list[Any]]) -> Iterator[Word]:
+    for i, raw in enumerate(data["text"]):
+        text = normalize(str(raw)).strip()
+        if not text or float(data["conf"][i]) < 0:
+            continue
+        yield Word(
+            text,
+            int(data["left"][i]),
+            int(data["top"][i]),
+            int(data["width"][i]),
+            int(data["height"][i]),
+            float(data["conf"][i]),
+            int(data["block_num"][i]),
+            int(data["par_num"][i]),
+            int(data["line_num"][i]),
+        )
+
+
+def _text(words: tuple[Word, ...]) -> str:
+    """Words joined as tesseract's text output joins them: a space between words, a newline
+    between lines, a blank line between blocks and paragraphs."""
+    lines: list[str] = []
+    previous: tuple[int, int, int] | None = None
+    for word in words:
+        key = (word.block, word.paragraph, word.line)
+        if previous is None:
+            lines.append(word.text)
+        elif key == previous:
+            lines[-1] += " " + word.text
+        else:
+            if key[:2] != previous[:2]:
+                lines.append("")
+            lines.append(word.text)
+        previous = key
+    return "\n".join(lines)

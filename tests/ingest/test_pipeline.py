@@ -10,7 +10,7 @@ from PIL import Image
 from archive.errors import StorageError
 from archive.models import AccessLevel
 from archive.repository import Archive
-from ingest.contracts import IngestContext, IngestSettings, Status
+from ingest.contracts import IngestContext, IngestSettings, RecognizedPage, Status
 from ingest.pipeline import PIPELINE, ingest_one
 from ingest.runner import collect_inputs, run_ingest
 from ingest.tesseract_ocr import TesseractEngine
@@ -30,7 +30,7 @@ class CrashingOcr:
     def orientation(self, page: Image.Image) -> int | None:
         return None
 
-    def recognize(self, page: Image.Image, languages: str) -> str:
+    def recognize(self, page: Image.Image, languages: str) -> RecognizedPage:
         raise self.error
 
 
@@ -161,9 +161,9 @@ class RewritingOcr:
     def orientation(self, page: Image.Image) -> int | None:
         return None
 
-    def recognize(self, page: Image.Image, languages: str) -> str:
+    def recognize(self, page: Image.Image, languages: str) -> RecognizedPage:
         self.source.write_bytes(_png(300, 200))
-        return "text"
+        return RecognizedPage("text")
 
 
 def test_a_file_changed_during_ingest_is_not_sealed(archive: Archive, tmp_path: Path) -> None:

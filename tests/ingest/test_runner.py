@@ -11,7 +11,7 @@ from PIL import Image
 from archive.errors import Interrupted, StorageError
 from archive.models import AccessLevel
 from archive.repository import Archive
-from ingest.contracts import IngestContext, IngestSettings, Status
+from ingest.contracts import IngestContext, IngestSettings, RecognizedPage, Status
 from ingest.pipeline import ingest_one
 from ingest.runner import collect_inputs, run_ingest
 
@@ -39,7 +39,7 @@ class CountingOcr:
     def orientation(self, page: Image.Image) -> int | None:
         return None
 
-    def recognize(self, page: Image.Image, languages: str) -> str:
+    def recognize(self, page: Image.Image, languages: str) -> RecognizedPage:
         with self.lock:
             self.calls += 1
             calls = self.calls
@@ -47,7 +47,7 @@ class CountingOcr:
             raise StorageError("cannot write the archive: No space left on device")
         if self.stop is not None and calls == 2:
             self.stop.set()  # as SIGTERM would, while the second input is under way
-        return "Quyết định"
+        return RecognizedPage("Quyết định")
 
 
 def _context(archive: Archive, ocr: object) -> IngestContext:

@@ -26,7 +26,7 @@ EXPECTED_WORDS = [
 def page_text() -> str:
     engine = TesseractEngine()
     engine.check("vie+eng")
-    return engine.recognize(grayscale(render_page(SAMPLES[0], dpi=200)), "vie+eng")
+    return engine.recognize(grayscale(render_page(SAMPLES[0], dpi=200)), "vie+eng").text
 
 
 @pytest.mark.parametrize("words", EXPECTED_WORDS)
@@ -41,7 +41,8 @@ def test_ocr_text_is_nfc(page_text: str) -> None:
 
 
 def test_blank_page_gives_empty_text() -> None:
-    assert TesseractEngine().recognize(Image.new("L", (800, 600), 255), "vie+eng") == ""
+    blank = TesseractEngine().recognize(Image.new("L", (800, 600), 255), "vie+eng")
+    assert blank.text == "" and blank.words == () and blank.confidence is None
 
 
 def test_missing_language_is_a_dependency_error_not_a_bad_file() -> None:

@@ -1,4 +1,5 @@
-"""What ingest found wanting in a record but archived anyway (digitization checks).
+"""What ingest found wanting in a record but archived anyway (digitization checks, unsure
+metadata), and the document's type name as written ("QUYẾT ĐỊNH").
 
 Revision ID: 0003
 Revises: 0002
@@ -18,8 +19,12 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("records", sa.Column("warnings", sa.JSON, nullable=True))
+    op.add_column(
+        "records", sa.Column("type_name", sa.String(128), nullable=False, server_default="")
+    )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("records") as batch:
+        batch.drop_column("type_name")
         batch.drop_column("warnings")
