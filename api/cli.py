@@ -32,7 +32,7 @@ from api.cli_common import (
     run_with_progress,
     stop_on_signals,
 )
-from api.cli_records import edit, quarantine_app
+from api.cli_records import edit, quarantine_app, review
 from api.errors import ExitCode
 from api.services import IngestReport
 from api.views import record_json
@@ -55,6 +55,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.command()(edit)
+app.command()(review)
 app.add_typer(quarantine_app, name="quarantine")
 
 

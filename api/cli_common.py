@@ -197,11 +197,17 @@ def _ingest_table(results: list[IngestResult]) -> Table:
 def _print_summary(report: IngestReport) -> None:
     counts = ", ".join(f"{report.count(status)} {status.value}" for status in Status)
     err.print(counts)
-    warned = sum(1 for r in report.results if r.warning)
+    warned = sum(1 for r in report.results if r.warning and r.status is Status.DUPLICATE)
     if warned:
         err.print(
             f"[yellow]{warned} duplicate(s) asked for other options than their record has; "
             "nothing was changed (see the notes; 'luutru edit' changes a record)[/]"
+        )
+    noted = sum(1 for r in report.results if r.warning and r.status is Status.SEALED)
+    if noted:
+        err.print(
+            f"[yellow]{noted} record(s) sealed with warnings (see the notes; 'luutru review' "
+            "lists what to look at)[/]"
         )
     if report.index_problem and report.not_indexed:
         err.print(

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.cli_common import (
+    ClearanceOption,
     HomeOption,
     JsonOption,
     check_closed_year,
@@ -213,3 +214,43 @@ def quarantine_retry(
             lambda sink: services.retry_quarantined(entries, settings, sink, report),
             report,
         )
+
+
+def review(
+    ctx: typer.Context,
+    clearance: ClearanceOption = "secret",
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """List records a person should look at: pages OCR was unsure of, metadata it could not
+    read, scans under the digitization standard."""
+    level = parse_access(clearance, "--clearance") or AccessLevel.SECRET
+    with opened(ctx, home) as services:
+        records = services.archive.records_to_review(level)
+    unsure = {r.id: [p for p in r.pages or [] if p.get("flagged")] for r in records}
+    if as_json:
+        print_json(
+            {
+                "records": [
+                    {
+                        "record_id": r.id,
+                        "title": r.title,
+                        "pages": unsure[r.id],
+                        "warnings": r.warnings or [],
+                    }
+                    for r in records
+                ]
+            }
+        )
+        return
+    table = Table(title=f"{len(records)} record(s) to review")
+    for column in ("record", "title", "unsure pages", "warnings"):
+        table.add_column(column, overflow="fold")
+    for r in records:
+        pages = ", ".join(
+            f"{p['number']} ({'no text' if p['confidence'] is None else p['confidence']})"
+            for p in unsure[r.id]
+        )
+        warnings = escape("; ".join(r.warnings or []))
+        table.add_row(r.id, escape(r.title), pages, warnings)
+    out.print(table)

@@ -18,6 +18,7 @@ def record_json(record: Record, text: str) -> dict[str, Any]:
         "source_name": record.source_name,
         "ingested_at": record.ingested_at.isoformat(),
         "warnings": record.warnings or [],
+        "pages": record.pages or [],
         "metadata": {
             "number": record.doc_number,
             "doc_type": record.doc_type,

@@ -98,6 +98,8 @@ class Record(Base):
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # What ingest found wanting but archived anyway (e.g. a scan under 200 dpi).
     warnings: Mapped[list[str] | None] = mapped_column(JSON)
+    # Per page: {"number", "confidence" (mean word confidence, 0-100, or null), "flagged"}.
+    pages: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
 
     files: Mapped[list[RecordFile]] = relationship(
         back_populates="record", cascade="all, delete-orphan", order_by="RecordFile.role"

@@ -57,6 +57,8 @@ from archive.text import normalize, path_bytes_hex, path_text
 # the next, longer one is taken.
 RECORD_ID_LENGTHS = (24, 32)
 MIN_ID_PREFIX = 8
+# A page read with a mean word confidence under this is listed by 'luutru review'.
+FLAG_BELOW_CONFIDENCE = 70.0
 _HEX = re.compile(r"^[0-9a-f]+$")
 _Row = TypeVar("_Row")
 
@@ -86,9 +88,12 @@ class Description:
     subject: str = ""
     language: str = "vi"
     page_count: int = 0
+    # How sure OCR was of each page; not sealed (it describes the reading, not the document).
+    page_confidences: tuple[float | None, ...] = ()
 
     def as_manifest(self) -> dict[str, Any]:
         values = asdict(self)
+        del values["page_confidences"]
         values["issued_date"] = self.issued_date.isoformat() if self.issued_date else None
         return values
 
@@ -343,6 +348,15 @@ class Archive:
             source_name=source_text,
             ingested_at=sealed_at,
             warnings=warnings or None,
+            pages=[
+                {
+                    "number": number,
+                    "confidence": None if confidence is None else round(confidence, 1),
+                    "flagged": confidence is None or confidence < FLAG_BELOW_CONFIDENCE,
+                }
+                for number, confidence in enumerate(description.page_confidences, start=1)
+            ]
+            or None,
             files=[
                 RecordFile(
                     role=f.role, media_type=f.media_type, size=f.size, sha256=f.sha256, name=f.name
@@ -456,6 +470,18 @@ class Archive:
                     .where(Record.id.in_(wanted[start : start + 500]))
                     .options(selectinload(Record.files), selectinload(Record.seal))
                 )
+
+    def records_to_review(self, clearance: AccessLevel) -> list[Record]:
+        """Records with a page flagged as unsure, or with warnings, oldest first."""
+        with self.faults(), self.session() as session:
+            records = session.scalars(
+                _visible(select(Record), clearance).order_by(Record.ingested_at, Record.id)
+            )
+            return [
+                record
+                for record in records
+                if record.warnings or any(page.get("flagged") for page in record.pages or [])
+            ]
 
     def remove_stale_temp_files(self) -> int:
         """Temp files that killed runs left in the home (blobs, quarantine, keys); those of

@@ -206,6 +206,7 @@ class Describe(_Step):
             place=found.place,
             subject=found.subject,
             page_count=item.page_count,
+            page_confidences=tuple(page.confidence for page in item.recognized),
         )
 
 

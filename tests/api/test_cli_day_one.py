@@ -308,3 +308,22 @@ def test_broken_configuration_and_rows_get_their_exit_status_not_a_traceback(
         result = run_cli("verify", home=home)
         assert result.returncode == status, result.stderr
         assert "Traceback" not in result.stderr and "secretpw" not in result.stderr
+
+
+def test_review_lists_unsure_pages_and_metadata(tmp_path: Path) -> None:
+    home = _new_home(tmp_path)
+    blank = tmp_path / "blank.png"
+    Image.new("L", (800, 1100), 255).save(blank, dpi=(100, 100))
+    ingest = run_cli("ingest", str(blank), "--json", home=home)
+    assert ingest.returncode == 0, ingest.stderr
+    [row] = _json_lines(ingest.stdout)
+    assert "scanned at 100 dpi" in row["warning"] and "1 record(s) sealed with warnings" in (
+        ingest.stderr
+    )
+    [listed] = json.loads(run_cli("review", "--json", home=home).stdout)["records"]
+    assert listed["record_id"] == row["record_id"]
+    assert listed["pages"] == [{"number": 1, "confidence": None, "flagged": True}]
+    assert "metadata: no header found (number, place and date)" in listed["warnings"]
+    assert json.loads(run_cli("review", "--clearance", "public", "--json", home=home).stdout) == {
+        "records": []
+    }
