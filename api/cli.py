@@ -34,7 +34,7 @@ from api.cli_common import (
 )
 from api.cli_records import edit, quarantine_app, review
 from api.errors import ExitCode
-from api.services import IngestReport
+from api.services import Housekeeping, IngestReport
 from api.views import record_json
 from archive.errors import AddressInUse
 from archive.home import ArchiveHome
@@ -276,14 +276,23 @@ def verify(
             metavar="RECORD_ID",
         ),
     ] = None,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Index records missing from the search index and remove blobs no record "
+            "references that are over a day old. Records themselves are never changed.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
-    """Check the archive offline: each seal's signature and manifest, that the database says
-    what the seal says, that every file still has its sha256; and warn about files others
+    """Check the archive offline, like 'git fsck': each seal's signature and manifest, that the
+    database says what the seal says, that every file still has its sha256; and warn about
+    records missing from the search index, blobs no record references, and files others
     could read.
 
-    Exit status 5 when any record fails."""
+    Exit status 5 when any record fails; warnings alone leave it 0."""
     with opened(ctx, home) as services:
         archive = services.archive
         verifier = archive.verifier()
@@ -292,7 +301,10 @@ def verify(
             verify_record(record, archive.blobs, verifier)
             for record in archive.iter_records(ids or None)
         ]
-        warnings = loose_modes(archive.home.root, archive.settings.group is not None)
+        # The index and the blob store are checked as a whole, so only when all records are.
+        housekeeping = services.housekeeping(repair) if not record_ids else Housekeeping()
+        loose = loose_modes(archive.home.root, archive.settings.group is not None)
+        warnings = [*housekeeping.warnings(), *loose]
     if as_json:
         print_json(
             {
@@ -307,6 +319,7 @@ def verify(
                     for r in results
                 ],
                 "warnings": warnings,
+                "repaired": housekeeping.repaired,
             }
         )
     else:
@@ -317,15 +330,25 @@ def verify(
             verdict = "[green]intact[/]" if r.ok else f"[red]{escape('; '.join(r.problems))}[/]"
             table.add_row(r.record_id, str(r.files_checked), verdict)
         out.print(table)
-    if warnings:
-        err.print(
-            "[yellow]warning: other users may read this archive; "
-            f"'chmod -R go-rwx {escape(str(archive.home.root))}' closes it:[/]"
-        )
-        for warning in warnings:
-            err.print(f"[yellow]  {escape(warning)}[/]")
+    _report_housekeeping(housekeeping, loose, archive.home.root)
     if not all(r.ok for r in results):
         raise typer.Exit(ExitCode.INTEGRITY)
+
+
+def _report_housekeeping(housekeeping: Housekeeping, loose: list[str], root: Path) -> None:
+    for warning in housekeeping.warnings():
+        err.print(f"[yellow]warning: {escape(warning)}[/]")
+    if housekeeping.repaired:
+        err.print("[green]repaired: the index caught up and unreferenced blobs were removed[/]")
+    elif housekeeping.warnings():
+        err.print("[yellow]'luutru verify --repair' repairs the index and removes the blobs[/]")
+    if loose:
+        err.print(
+            "[yellow]warning: other users may read this archive; "
+            f"'chmod -R go-rwx {escape(str(root))}' closes it:[/]"
+        )
+        for line in loose:
+            err.print(f"[yellow]  {escape(line)}[/]")
 
 
 @app.command()

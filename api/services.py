@@ -40,6 +40,32 @@ class IngestReport:
         return sum(1 for r in self.results if r.status is status)
 
 
+# An unreferenced blob younger than this may belong to an ingest still running: kept.
+ORPHAN_GRACE_SECONDS = 24 * 3600
+
+
+@dataclass
+class Housekeeping:
+    """What `luutru verify` finds around the records: the index and the blob store."""
+
+    missing_from_index: list[str] = field(default_factory=list)
+    stale_in_index: list[str] = field(default_factory=list)
+    orphan_blobs: list[str] = field(default_factory=list)
+    repaired: bool = False
+
+    def warnings(self) -> list[str]:
+        found = []
+        if self.missing_from_index:
+            found.append(f"{len(self.missing_from_index)} record(s) missing from the search index")
+        if self.stale_in_index:
+            found.append(f"{len(self.stale_in_index)} index entries for no record")
+        if self.orphan_blobs:
+            found.append(
+                f"{len(self.orphan_blobs)} blob(s) no record references (left by killed runs)"
+            )
+        return found
+
+
 @dataclass
 class Services:
     archive: Archive
@@ -131,6 +157,23 @@ class Services:
                 shelf.release(entry)
             deliver(result)
         return report
+
+    def housekeeping(self, repair: bool = False) -> Housekeeping:
+        """Compare the index and the blob store with the archive; with ``repair``, index what
+        is missing, drop what is stale and remove day-old unreferenced blobs."""
+        archived = set(self.archive.record_ids())
+        indexed = self.index.record_ids()
+        found = Housekeeping(
+            sorted(archived - indexed),
+            sorted(indexed - archived),
+            self.archive.unreferenced_blobs(older_than=ORPHAN_GRACE_SECONDS),
+        )
+        if repair and (found.missing_from_index or found.stale_in_index or found.orphan_blobs):
+            catch_up(self.archive, self.index)
+            for sha256 in found.orphan_blobs:
+                self.archive.blobs.discard(sha256)
+            found.repaired = True
+        return found
 
     def _deliverer(self, report: IngestReport, on_result: ResultSink | None) -> ResultSink:
         def deliver(result: IngestResult) -> None:

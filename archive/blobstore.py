@@ -69,6 +69,12 @@ class BlobStore(Protocol):
     def remove_stale_temp_files(self) -> int:
         """Remove what killed writers left behind; return how many."""
 
+    def modified_at(self, sha256: str) -> float:
+        """When the blob was written (seconds since the epoch)."""
+
+    def discard(self, sha256: str) -> None:
+        """Remove a blob that no record references (``luutru verify --repair`` only)."""
+
 
 class LocalBlobStore:
     """Blobs under ``root/ab/cd/abcd…`` (two levels of fan-out keep directories small)."""
@@ -146,6 +152,17 @@ class LocalBlobStore:
     def read_bytes(self, sha256: str) -> bytes:
         with self.open(sha256) as handle:
             return handle.read()
+
+    def modified_at(self, sha256: str) -> float:
+        try:
+            return self.path_for(sha256).stat().st_mtime
+        except FileNotFoundError as exc:
+            raise BlobMissing(f"blob {sha256} is missing from the blob store") from exc
+
+    def discard(self, sha256: str) -> None:
+        path = self.path_for(sha256)
+        path.unlink(missing_ok=True)
+        fsync_directory(path.parent)
 
     def iter_hashes(self) -> Iterator[str]:
         for path in sorted(self.root.glob("??/??/*")):

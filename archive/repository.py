@@ -7,8 +7,10 @@ record does not exist; blobs left behind by a crash are unreferenced and never s
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -35,6 +37,7 @@ from archive.errors import (
     AmbiguousRecordId,
     DatabaseMissing,
     InputRejected,
+    IntegrityError,
     RecordNotFound,
     StorageError,
     UsageError,
@@ -47,7 +50,15 @@ from archive.fsutil import (
 )
 from archive.home import ArchiveHome, Settings
 from archive.manifest import ManifestFile, build_manifest, sign_manifest
-from archive.models import AccessLevel, FileRole, QuarantineEntry, Record, RecordFile, Seal
+from archive.models import (
+    AccessLevel,
+    FileRole,
+    QuarantineEntry,
+    Record,
+    RecordChange,
+    RecordFile,
+    Seal,
+)
 from archive.quarantine import QuarantineShelf
 from archive.signing import Signer, Verifier, ensure_key_pair
 from archive.text import normalize, path_bytes_hex, path_text
@@ -470,6 +481,36 @@ class Archive:
                     .where(Record.id.in_(wanted[start : start + 500]))
                     .options(selectinload(Record.files), selectinload(Record.seal))
                 )
+
+    def referenced_blobs(self) -> set[str]:
+        """Every blob a record needs: its files, its manifest, and the manifests its edits
+        replaced (named by their successors)."""
+        with self.faults(), self.session() as session:
+            referenced = set(session.scalars(select(RecordFile.sha256)))
+            manifests = set(session.scalars(select(Seal.manifest_sha256)))
+            manifests |= set(session.scalars(select(RecordChange.manifest_sha256)))
+        pending = list(manifests)
+        while pending:
+            sha256 = pending.pop()
+            try:
+                previous = json.loads(self.blobs.read_bytes(sha256)).get("previous_manifest_sha256")
+            except (IntegrityError, ValueError, AttributeError):
+                continue  # damage is verify_record's to report
+            if isinstance(previous, str) and previous not in manifests:
+                manifests.add(previous)
+                pending.append(previous)
+        return referenced | manifests
+
+    def unreferenced_blobs(self, older_than: float = 0.0) -> list[str]:
+        """Blobs no record needs (left by runs killed before their commit), at least
+        ``older_than`` seconds old: younger ones may belong to an ingest still running."""
+        referenced = self.referenced_blobs()
+        cutoff = time.time() - older_than
+        return [
+            sha256
+            for sha256 in self.blobs.iter_hashes()
+            if sha256 not in referenced and self.blobs.modified_at(sha256) <= cutoff
+        ]
 
     def records_to_review(self, clearance: AccessLevel) -> list[Record]:
         """Records with a page flagged as unsure, or with warnings, oldest first."""

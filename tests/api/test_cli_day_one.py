@@ -10,12 +10,15 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from PIL import Image
 
 from api.services import Services
+from archive.blobstore import LocalBlobStore
 from archive.home import ArchiveHome
+from archive.models import AccessLevel
 from archive.repository import Archive
 from tests.conftest import IngestedArchive, run_cli
 
@@ -327,3 +330,38 @@ def test_review_lists_unsure_pages_and_metadata(tmp_path: Path) -> None:
     assert json.loads(run_cli("review", "--clearance", "public", "--json", home=home).stdout) == {
         "records": []
     }
+
+
+def test_verify_is_the_one_health_check_and_repairs_what_is_not_a_record(
+    ingested_copy: IngestedArchive,
+) -> None:
+    home = ingested_copy.home
+    record_id = ingested_copy.record_id("quyet-dinh-1482.png")
+    edited = run_cli("edit", record_id, "--title", "Quyết định 1482", "--reason", "x", home=home)
+    assert edited.returncode == 0, edited.stderr
+    with Services.open(home) as services:
+        services.index.remove([record_id])
+        old_orphan = services.archive.blobs.put_bytes(b"left by a killed run")
+        new_orphan = services.archive.blobs.put_bytes(b"an ingest still running")
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(LocalBlobStore(home.blobs_dir).path_for(old_orphan), (two_days_ago, two_days_ago))
+
+    found = run_cli("verify", "--json", home=home)
+    assert found.returncode == 0, found.stderr
+    report = json.loads(found.stdout)
+    assert report["ok"] and not report["repaired"]
+    assert report["warnings"] == [
+        "1 record(s) missing from the search index",
+        "1 blob(s) no record references (left by killed runs)",
+    ]
+    assert "--repair" in found.stderr
+
+    repaired = run_cli("verify", "--repair", "--json", home=home)
+    assert json.loads(repaired.stdout)["repaired"]
+    clean = json.loads(run_cli("verify", "--json", home=home).stdout)
+    assert clean["ok"] and clean["warnings"] == []
+    blobs = LocalBlobStore(home.blobs_dir)
+    assert not blobs.exists(old_orphan) and blobs.exists(new_orphan)
+    with Services.open(home) as services:
+        assert record_id in services.index.record_ids()
+        assert services.archive.get(record_id, AccessLevel.SECRET).title == "Quyết định 1482"
