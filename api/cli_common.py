@@ -170,7 +170,7 @@ def run_with_progress(
     _print_summary(report)
     if failure is not None:
         raise failure
-    if report.count(Status.QUARANTINED):
+    if report.count(Status.QUARANTINED) or report.count(Status.FAILED):
         raise typer.Exit(ExitCode.INPUT_REJECTED)
 
 
@@ -183,6 +183,7 @@ def _ingest_table(results: list[IngestResult]) -> Table:
         Status.DUPLICATE: "yellow",
         Status.QUARANTINED: "red",
         Status.SKIPPED: "dim",
+        Status.FAILED: "magenta",
     }
     for r in results:
         table.add_row(

@@ -33,6 +33,7 @@ _MAPPING: list[tuple[type[errors.LuutruError], ExitCode, int]] = [
     (errors.DatabaseMissing, ExitCode.INTEGRITY, 503),
     (errors.IntegrityError, ExitCode.INTEGRITY, 500),
     (errors.DependencyMissing, ExitCode.DEPENDENCY_MISSING, 503),
+    (errors.ResourceExhausted, ExitCode.INPUT_REJECTED, 503),
     (errors.SigningKeyError, ExitCode.CONFIG, 500),
     (errors.SchemaOutdated, ExitCode.CONFIG, 503),
     (errors.ConfigError, ExitCode.CONFIG, 500),

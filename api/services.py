@@ -18,7 +18,7 @@ from archive.repository import Archive
 from ingest.contracts import IngestContext, IngestResult, IngestSettings, Status
 from ingest.pipeline import ingest_one
 from ingest.runner import Inputs, run_ingest
-from ingest.tesseract_ocr import OCR_ENGINES
+from ingest.tesseract_ocr import OCR_ENGINES, TesseractEngine
 from retention.schedule import SeriesRule, load_schedule
 from search.contracts import SearchIndex
 from search.engines import open_index
@@ -112,7 +112,7 @@ class Services:
         report = report if report is not None else IngestReport()
         if isinstance(inputs, list):
             inputs = Inputs(files=inputs)
-        context = IngestContext(self.archive, OCR_ENGINES["tesseract"](), settings)
+        context = IngestContext(self.archive, _ocr_engine(settings), settings)
         self.archive.remove_stale_temp_files()
         deliver = self._deliverer(report, on_result)
         for skipped in inputs.skipped:
@@ -136,7 +136,7 @@ class Services:
         """Run the pipeline again on the kept copies (after a language pack was installed,
         say); an entry whose input is now archived leaves the quarantine."""
         report = report if report is not None else IngestReport()
-        context = IngestContext(self.archive, OCR_ENGINES["tesseract"](), settings)
+        context = IngestContext(self.archive, _ocr_engine(settings), settings)
         context.ocr.check(settings.ocr_languages)
         deliver = self._deliverer(report, on_result)
         shelf = self.archive.quarantine_shelf
@@ -196,3 +196,7 @@ class Services:
             report.index_problem = str(exc)
             return
         report.not_indexed.clear()
+
+
+def _ocr_engine(settings: IngestSettings) -> TesseractEngine:
+    return OCR_ENGINES["tesseract"](page_timeout_seconds=settings.page_timeout_seconds)

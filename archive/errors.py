@@ -54,6 +54,11 @@ class StorageError(LuutruError):
     a fault of the machine, not of the input, so an ingest stops instead of quarantining."""
 
 
+class ResourceExhausted(LuutruError):
+    """A page took longer or more memory than the machine allows; the machine's limit, not a
+    fault of the file, so the input is reported as failed, never quarantined."""
+
+
 class DependencyMissing(LuutruError):
     """A program or data file luutru needs (tesseract, a language pack) is not installed."""
 

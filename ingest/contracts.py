@@ -89,6 +89,11 @@ class IngestSettings:
     # an A3 page at 600 dpi is 70 MP, so 150 MP leaves room for real scans.
     max_page_pixels: int = 150_000_000
     max_pages: int = 2000
+    # All pages of one input together: a 27 KB G4 TIFF can hold 3 pages of 12000x12000 that
+    # take 15 s and 570 MB each; 2 gigapixels is ~230 A4 pages at 300 dpi.
+    max_input_pixels: int = 2_000_000_000
+    # One page's OCR; a page over it is retried once, then reported as failed.
+    page_timeout_seconds: int = 180
 
     def placement(self) -> Placement:
         return Placement(self.access or DEFAULT_ACCESS, self.series_code, self.closed_year)
@@ -106,6 +111,7 @@ class Status(StrEnum):
     DUPLICATE = "duplicate"
     QUARANTINED = "quarantined"
     SKIPPED = "skipped"  # not read at all: scanner litter, hidden files, symbolic links
+    FAILED = "failed"  # the machine's limits (time, memory), not the file: run it again
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from archive.errors import InputRejected, LuutruError
+from archive.errors import InputRejected, LuutruError, ResourceExhausted
 from ingest.contracts import IngestContext, IngestResult, IngestStep, Status, WorkItem
 from ingest.page_steps import CheckDigitization, Denoise, Deskew, Grayscale, Orient, Upscale
 from ingest.steps import (
@@ -58,6 +58,9 @@ def ingest_one(
             step.run(item, context)
     except InputRejected as exc:
         return _quarantine(item, context, exc.reason)
+    except ResourceExhausted as exc:
+        # The machine's limit, not the file's fault: not quarantined; the next run tries again.
+        return IngestResult(item.label, Status.FAILED, None, item.sha256 or None, str(exc))
     except LuutruError:
         raise
     except Exception as exc:

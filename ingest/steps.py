@@ -8,13 +8,20 @@ from collections.abc import Iterator
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from archive.blobstore import hash_stream
-from archive.errors import InputRejected
+from archive.errors import InputRejected, ResourceExhausted
 from archive.fsutil import open_regular
 from archive.models import FileRole
 from archive.repository import Description, IncomingFile
 from archive.text import path_text
 from ingest import cleanup
-from ingest.contracts import IngestContext, IngestResult, Page, Status, WorkItem
+from ingest.contracts import (
+    IngestContext,
+    IngestResult,
+    Page,
+    RecognizedPage,
+    Status,
+    WorkItem,
+)
 from ingest.formats import HEADER_BYTES, detect_format
 from ingest.metadata import DocumentMetadata, extract
 
@@ -122,10 +129,17 @@ class ReadScan(_Step):
         try:
             scan = Image.open(handle)
             item.scan = scan
-            pages = 0
+            pages = total = 0
             for frame in ImageSequence.Iterator(scan):
                 pages += 1
                 width, height = frame.size
+                total += width * height
+                if total > limits.max_input_pixels:
+                    raise self.reject(
+                        item,
+                        f"its pages hold over {limits.max_input_pixels:,} pixels together "
+                        f"(by page {pages}); split the file or raise max_input_pixels",
+                    )
                 if width * height > limits.max_page_pixels:
                     raise self.reject(
                         item,
@@ -172,10 +186,12 @@ class RecognizeText(_Step):
         try:
             for page in item.pages:
                 current = page.number
-                item.recognized.append(context.ocr.recognize(page.image, languages))
+                item.recognized.append(_recognize(context, page.image, languages))
                 current += 1
         except InputRejected as exc:
             raise self.reject(item, f"page {current}: {exc.reason}") from exc
+        except ResourceExhausted as exc:
+            raise ResourceExhausted(f"page {current}: {exc}") from exc
         item.derived_files.append(
             IncomingFile(
                 FileRole.OCR_TEXT,
@@ -184,6 +200,21 @@ class RecognizeText(_Step):
                 data=item.text.encode("utf-8"),
             )
         )
+
+
+def _recognize(context: IngestContext, image: Image.Image, languages: str) -> RecognizedPage:
+    """A timeout or a MemoryError is the machine's, maybe passing (another job, swap): one
+    more try before the page is given up."""
+    try:
+        return context.ocr.recognize(image, languages)
+    except (ResourceExhausted, MemoryError):
+        pass
+    try:
+        return context.ocr.recognize(image, languages)
+    except MemoryError:
+        raise ResourceExhausted("OCR ran out of memory twice") from None
+    except ResourceExhausted as exc:
+        raise ResourceExhausted(f"{exc}, twice") from None
 
 
 class Describe(_Step):

@@ -10,7 +10,7 @@ from typing import Any
 import pytesseract
 from PIL import Image
 
-from archive.errors import DependencyMissing, InputRejected
+from archive.errors import DependencyMissing, InputRejected, ResourceExhausted
 from archive.text import normalize
 from ingest.contracts import RecognizedPage, Word
 
@@ -27,7 +27,8 @@ _CONFIDENCE = re.compile(r"^Orientation confidence:\s*([\d.]+)", re.MULTILINE)
 class TesseractEngine:
     name = "tesseract"
 
-    def __init__(self, page_segmentation_mode: int = 3) -> None:
+    def __init__(self, page_segmentation_mode: int = 3, page_timeout_seconds: int = 0) -> None:
+        self._timeout = page_timeout_seconds
         # psm 3: fully automatic layout, right for administrative pages with two header columns.
         self._config = f"--psm {page_segmentation_mode}"
         # tesseract's OpenMP threads cost more than they give on a page this size: one thread
@@ -52,10 +53,21 @@ class TesseractEngine:
         # from the same layout, so a page is never recognised twice.
         try:
             data = pytesseract.image_to_data(
-                page, lang=languages, config=self._config, output_type=pytesseract.Output.DICT
+                page,
+                lang=languages,
+                config=self._config,
+                output_type=pytesseract.Output.DICT,
+                timeout=self._timeout,
             )
         except pytesseract.TesseractError as exc:
             raise InputRejected("page", f"tesseract failed on this page: {exc.message}") from exc
+        except RuntimeError as exc:  # after TesseractError, which is one too
+            # pytesseract kills tesseract and says "Tesseract process timeout".
+            if "timeout" not in str(exc).lower():
+                raise
+            raise ResourceExhausted(
+                f"OCR of a page took over {self._timeout} s and was stopped"
+            ) from None
         words = tuple(_words(data))
         return RecognizedPage(_text(words), words, page.width, page.height)
 

@@ -2,6 +2,7 @@
 
 import io
 import os
+import random
 import threading
 from pathlib import Path
 
@@ -12,8 +13,9 @@ from archive.errors import Interrupted, StorageError
 from archive.models import AccessLevel
 from archive.repository import Archive
 from ingest.contracts import IngestContext, IngestSettings, RecognizedPage, Status
-from ingest.pipeline import ingest_one
+from ingest.pipeline import PIPELINE, ingest_one
 from ingest.runner import collect_inputs, run_ingest
+from ingest.tesseract_ocr import TesseractEngine
 
 
 def _png(seed: int) -> bytes:
@@ -155,3 +157,49 @@ def test_a_stop_request_finishes_the_inputs_under_way_and_no_more(
     rest = run_ingest(scans, _context(archive, CountingOcr()), 2)
     assert sorted(r.status.value for r in rest).count("duplicate") == len(delivered)
     assert archive.count_records() == 10
+
+
+class SlowOcr(TesseractEngine):
+    """Real tesseract with a one-second limit per page, counting its tries."""
+
+    def __init__(self) -> None:
+        super().__init__(page_timeout_seconds=1)
+        self.tries = 0
+
+    def recognize(self, page: Image.Image, languages: str) -> RecognizedPage:
+        self.tries += 1
+        return super().recognize(page, languages)
+
+    def orientation(self, page: Image.Image) -> int | None:
+        return None
+
+
+def test_a_page_over_the_time_limit_is_tried_twice_then_failed_not_quarantined(
+    archive: Archive, tmp_path: Path
+) -> None:
+    rng = random.Random(7)
+    noise = Image.frombytes("L", (3000, 4000), rng.randbytes(3000 * 4000))
+    scan = tmp_path / "dense.png"
+    noise.save(scan)
+    ocr = SlowOcr()
+    context = IngestContext(archive, ocr, IngestSettings())
+    # Without denoise, which would smooth the noise into a page tesseract reads quickly.
+    result = ingest_one(scan, context, [step for step in PIPELINE if step.name != "denoise"])
+    assert result.status is Status.FAILED, result
+    assert "took over 1 s" in (result.reason or "") and "twice" in (result.reason or "")
+    assert ocr.tries == 2
+    assert archive.quarantined() == [] and archive.count_records() == 0
+
+
+def test_an_input_over_the_pixel_budget_is_refused_before_ocr(
+    archive: Archive, tmp_path: Path
+) -> None:
+    scan = tmp_path / "huge.tif"
+    pages = [Image.new("1", (3000, 3000), 1) for _ in range(3)]
+    pages[0].save(scan, save_all=True, append_images=pages[1:], compression="group4")
+    ocr = CountingOcr()
+    context = IngestContext(archive, ocr, IngestSettings(max_input_pixels=20_000_000))  # type: ignore[arg-type]
+    result = ingest_one(scan, context)
+    assert result.status is Status.QUARANTINED
+    assert "over 20,000,000 pixels together (by page 3)" in (result.reason or "")
+    assert ocr.calls == 0
