@@ -4,6 +4,7 @@ rely on them, so change them only by adding."""
 from __future__ import annotations
 
 import html
+import os
 import re
 import socket
 from collections.abc import Callable
@@ -131,8 +132,16 @@ def ingest(
         typer.Option("--closed-year", metavar="YYYY", help="Year the file (hồ sơ) was closed."),
     ] = None,
     workers: Annotated[
-        int, typer.Option("--workers", min=1, max=64, metavar="N", help="Parallel OCR jobs.")
-    ] = 1,
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            metavar="N",
+            help="Parallel OCR jobs. Default: the number of cores (each tesseract uses one).",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
@@ -149,12 +158,13 @@ def ingest(
             access=level, series_code=check_series(services, series), closed_year=closed_year
         )
         inputs = collect_inputs(paths)
+        jobs = workers or len(os.sched_getaffinity(0))
         report = IngestReport()
         with stop_on_signals() as stop:
             run_with_progress(
                 len(inputs.files) + len(inputs.skipped),
                 as_json,
-                lambda sink: services.ingest(inputs, settings, workers, sink, stop, report),
+                lambda sink: services.ingest(inputs, settings, jobs, sink, stop, report),
                 report,
             )
 

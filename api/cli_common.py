@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -16,7 +17,14 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from api.errors import ExitCode, exit_code_for
@@ -158,11 +166,24 @@ def run_with_progress(
                     TextColumn("[progress.description]{task.description}"),
                     BarColumn(),
                     MofNCompleteColumn(),
+                    TextColumn("{task.fields[rate]}"),
                     TimeElapsedColumn(),
+                    TextColumn("ETA"),
+                    TimeRemainingColumn(),
                     console=err,
                 ) as progress:
-                    task = progress.add_task("Ingesting", total=total)
-                    run(lambda _r: progress.advance(task))
+                    task = progress.add_task("Ingesting", total=total, rate="")
+                    started = time.monotonic()
+                    pages = 0
+
+                    def advance(result: IngestResult) -> None:
+                        nonlocal pages
+                        pages += result.pages
+                        minutes = max(time.monotonic() - started, 1.0) / 60
+                        rate = f"{pages / minutes:.0f} pages/min" if pages else ""
+                        progress.update(task, advance=1, rate=rate)
+
+                    run(advance)
     except typer.Exit as exc:
         failure = exc
     if not as_json:

@@ -123,6 +123,8 @@ class IngestResult:
     reason: str | None = None
     # Something the user must know although the input is fine (options not applied).
     warning: str | None = None
+    # Pages recognised for this input (0 when none were), for pages/min.
+    pages: int = 0
 
     def as_json(self) -> dict[str, str | None]:
         return {

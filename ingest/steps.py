@@ -264,5 +264,11 @@ class Seal(_Step):
         else:
             warning = "; ".join(item.warnings) or None
             item.outcome = IngestResult(
-                item.label, Status.SEALED, outcome.record_id, item.sha256, None, warning
+                item.label,
+                Status.SEALED,
+                outcome.record_id,
+                item.sha256,
+                None,
+                warning,
+                len(item.recognized),
             )

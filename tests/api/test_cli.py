@@ -38,7 +38,7 @@ def test_round_trip_init_ingest_show_search(tmp_path: Path, sample_scans: list[P
         home=home,
     )
     assert ingest.returncode == 1, ingest.stderr
-    sealed, quarantined = _json_lines(ingest.stdout)
+    sealed, quarantined = sorted(_json_lines(ingest.stdout), key=lambda r: r["status"] != "sealed")
     assert sealed["status"] == "sealed" and sealed["path"] == str(scan)
     assert len(sealed["sha256"]) == 64 and sealed["reason"] is None
     assert quarantined == {

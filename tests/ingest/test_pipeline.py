@@ -79,16 +79,21 @@ def test_oversized_input_is_refused_before_reading(archive: Archive, tmp_path: P
 
 
 @pytest.mark.parametrize(
-    "error", [RuntimeError("tesseract segfaulted"), MemoryError("out of memory")]
+    ("error", "status"),
+    [
+        (RuntimeError("tesseract segfaulted"), Status.QUARANTINED),
+        # Memory is the machine's limit, not the file's fault: failed, tried again next run.
+        (MemoryError("out of memory"), Status.FAILED),
+    ],
 )
-def test_crashing_ocr_quarantines_and_archives_nothing(
-    archive: Archive, sample_scans: list[Path], error: Exception
+def test_crashing_ocr_archives_nothing(
+    archive: Archive, sample_scans: list[Path], error: Exception, status: Status
 ) -> None:
     source = sample_scans[0]
     before = hashlib.sha256(source.read_bytes()).hexdigest()
     result = ingest_one(source, _context(archive, CrashingOcr(error)))
-    assert result.status is Status.QUARANTINED
-    assert type(error).__name__ in (result.reason or "")
+    assert result.status is status
+    assert type(error).__name__ in (result.reason or "") or "memory" in (result.reason or "")
     assert archive.count_records() == 0
     assert hashlib.sha256(source.read_bytes()).hexdigest() == before
 
