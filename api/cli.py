@@ -109,7 +109,7 @@ def ingest(
     ctx: typer.Context,
     paths: Annotated[
         list[Path],
-        typer.Argument(help="Scan files or directories of them.", exists=True, metavar="PATH"),
+        typer.Argument(help="Scans, PDFs, or directories of them.", exists=True, metavar="PATH"),
     ],
     series: Annotated[
         str | None,
@@ -145,7 +145,8 @@ def ingest(
     as_json: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
-    """Archive scans (PNG, JPEG, TIFF): store, OCR in Vietnamese, seal and index them.
+    """Archive scans (PNG, JPEG, TIFF) and PDFs: store, clean up, OCR in Vietnamese (a
+    born-digital PDF keeps its own text), read the metadata, seal and index them.
 
     Exit status 0 when every input was sealed, was already archived or was skipped (scanner
     litter, hidden files, symbolic links inside folders), 1 when any input was quarantined

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from PIL import Image
 
@@ -142,9 +142,11 @@ class Page:
     """One page on its way to OCR: the image as the clean-up steps left it."""
 
     number: int
-    image: Image.Image
+    # None for a page whose text the file itself carries (a born-digital PDF page).
+    image: Image.Image | None
     # The resolution of ``image``: declared by the file, else estimated (see ingest.cleanup).
     dpi: float
+    known_text: RecognizedPage | None = None
 
 
 @dataclass
@@ -170,6 +172,8 @@ class WorkItem:
     derived_files: list[IncomingFile] = field(default_factory=list)
     outcome: IngestResult | None = None
     open_files: list[BinaryIO] = field(default_factory=list)
+    # Open PDF documents (pypdfium2), closed by their step's cleanup.
+    documents: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.label:

@@ -30,7 +30,8 @@ class _PageStep:
 
     def _each(self, pages: Iterator[Page], context: IngestContext) -> Iterator[Page]:
         for page in pages:
-            yield self.process(page, context)
+            # A page with its own text (born digital) needs no clean-up for OCR.
+            yield page if page.image is None else self.process(page, context)
 
     def process(self, page: Page, context: IngestContext) -> Page:
         raise NotImplementedError
@@ -77,6 +78,7 @@ class Grayscale(_PageStep):
     name = "grayscale"
 
     def process(self, page: Page, context: IngestContext) -> Page:
+        assert page.image is not None
         return replace(page, image=cleanup.grayscale(page.image))
 
 
@@ -84,6 +86,7 @@ class Denoise(_PageStep):
     name = "denoise"
 
     def process(self, page: Page, context: IngestContext) -> Page:
+        assert page.image is not None
         return replace(page, image=cleanup.denoise(page.image))
 
 
@@ -91,7 +94,7 @@ class Upscale(_PageStep):
     name = "upscale"
 
     def process(self, page: Page, context: IngestContext) -> Page:
-        if page.dpi >= cleanup.UPSCALE_BELOW_DPI:
+        if page.image is None or page.dpi >= cleanup.UPSCALE_BELOW_DPI:
             return page
         image = cleanup.upscale(page.image, page.dpi)
         return replace(page, image=image, dpi=page.dpi * image.width / page.image.width)
@@ -103,6 +106,7 @@ class Orient(_PageStep):
     name = "orient"
 
     def process(self, page: Page, context: IngestContext) -> Page:
+        assert page.image is not None
         turn = context.ocr.orientation(page.image)
         if not turn:
             return page
@@ -114,4 +118,5 @@ class Deskew(_PageStep):
     name = "deskew"
 
     def process(self, page: Page, context: IngestContext) -> Page:
+        assert page.image is not None
         return replace(page, image=cleanup.deskew(page.image))

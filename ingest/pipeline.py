@@ -12,6 +12,7 @@ from ingest.steps import (
     CheckInput,
     Describe,
     DetectFormat,
+    ReadPdf,
     ReadScan,
     RecognizeText,
     Seal,
@@ -25,6 +26,7 @@ PIPELINE: list[IngestStep] = [
     SkipDuplicate(),
     DetectFormat(),
     ReadScan(),
+    ReadPdf(),
     CheckDigitization(),
     # Page by page, on the decoded copy (the original is never changed):
     Grayscale(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+import pypdfium2 as pdfium
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from archive.blobstore import hash_stream
@@ -13,7 +14,7 @@ from archive.fsutil import open_regular
 from archive.models import FileRole
 from archive.repository import Description, IncomingFile
 from archive.text import path_text
-from ingest import cleanup
+from ingest import cleanup, pdf
 from ingest.contracts import (
     IngestContext,
     IngestResult,
@@ -22,7 +23,7 @@ from ingest.contracts import (
     Status,
     WorkItem,
 )
-from ingest.formats import HEADER_BYTES, detect_format
+from ingest.formats import HEADER_BYTES, PDF, XML, detect_format
 from ingest.metadata import DocumentMetadata, extract
 
 TEXT_MEDIA_TYPE = "text/plain; charset=utf-8"
@@ -109,11 +110,9 @@ class DetectFormat(_Step):
             header = handle.read(HEADER_BYTES)
         fmt = detect_format(header)
         if fmt is None:
-            raise self.reject(item, "not a supported scan format (PNG, JPEG or TIFF)")
-        if not fmt.is_scan:
-            raise self.reject(
-                item, f"{fmt.label} files are not ingested yet; only PNG, JPEG and TIFF scans are"
-            )
+            raise self.reject(item, "not a supported format (PNG, JPEG, TIFF scans or PDF)")
+        if fmt is XML:
+            raise self.reject(item, "XML (edXML) is not ingested yet; PNG, JPEG, TIFF and PDF are")
         item.media_type = fmt.media_type
 
 
@@ -121,6 +120,9 @@ class ReadScan(_Step):
     """Open the scan with Pillow and check every page against the size limits before OCR."""
 
     name = "read-scan"
+
+    def able_to_run(self, item: WorkItem) -> bool:
+        return item.outcome is None and item.media_type != PDF.media_type
 
     def run(self, item: WorkItem, context: IngestContext) -> None:
         limits = context.settings
@@ -186,7 +188,10 @@ class RecognizeText(_Step):
         try:
             for page in item.pages:
                 current = page.number
-                item.recognized.append(_recognize(context, page.image, languages))
+                if page.known_text is not None:
+                    item.recognized.append(page.known_text)  # born digital: no needless OCR
+                elif page.image is not None:
+                    item.recognized.append(_recognize(context, page.image, languages))
                 current += 1
         except InputRejected as exc:
             raise self.reject(item, f"page {current}: {exc.reason}") from exc
@@ -272,3 +277,48 @@ class Seal(_Step):
                 warning,
                 len(item.recognized),
             )
+
+
+class ReadPdf(_Step):
+    """Refuse encrypted PDFs and PDFs with JavaScript or launch actions; check the pages
+    against the limits; then give the pages, with their own text or drawn for OCR."""
+
+    name = "read-pdf"
+
+    def able_to_run(self, item: WorkItem) -> bool:
+        return item.outcome is None and item.media_type == PDF.media_type
+
+    def run(self, item: WorkItem, context: IngestContext) -> None:
+        limits = context.settings
+        try:
+            facts = pdf.inspect(item.source)
+        except pdf.PdfRefused as exc:
+            raise self.reject(item, str(exc)) from exc
+        if facts.pages > limits.max_pages:
+            raise self.reject(item, f"more than {limits.max_pages} pages")
+        handle = open_regular(item.source)
+        item.open_files.append(handle)
+        try:
+            document = pdfium.PdfDocument(handle)
+        except pdfium.PdfiumError as exc:
+            raise self.reject(item, f"the PDF cannot be read: {exc}") from exc
+        item.documents.append(document)
+        total = 0
+        for index in range(len(document)):
+            pixels = pdf.page_pixels(document, index)
+            total += pixels
+            if pixels > limits.max_page_pixels or total > limits.max_input_pixels:
+                raise self.reject(
+                    item, f"page {index + 1} is too large to draw for OCR ({pixels:,} pixels)"
+                )
+        item.page_count = len(document)
+        if facts.signed:
+            item.warnings.append(
+                "a signed PDF: kept byte for byte; its signature is not validated yet"
+            )
+        item.pages = pdf.pages(document)
+
+    def cleanup(self, item: WorkItem) -> None:
+        for document in item.documents:
+            document.close()
+        item.documents.clear()

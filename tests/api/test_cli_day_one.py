@@ -130,7 +130,7 @@ def test_quarantine_list_and_retry(tmp_path: Path, sample_scans: list[Path]) -> 
         (str(bad), True),
         (str(sample_scans[0]), True),
     ]
-    assert listed[0]["reason"].startswith("not a supported scan format")
+    assert listed[0]["reason"].startswith("not a supported format")
     assert listed[0]["quarantined_at"]
 
     retry = run_cli("quarantine", "retry", str(listed[1]["id"]), "--json", home=home)

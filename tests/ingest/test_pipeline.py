@@ -46,9 +46,10 @@ def _png(width: int, height: int, mode: str = "L") -> bytes:
 
 BAD_INPUTS = {
     "empty.png": (b"", "the file is empty (0 bytes)"),
-    "notes.png": (b"just some text, not an image\n", "not a supported scan format"),
+    "notes.png": (b"just some text, not an image\n", "not a supported format"),
     "truncated.png": (_png(400, 300)[:60], "damaged"),
-    "scan.pdf": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "PDF files are not ingested yet"),
+    "scan.pdf": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "the PDF is damaged"),
+    "package.xml": (b"<?xml version='1.0'?><edXML/>", "XML (edXML) is not ingested yet"),
     "bomb.png": (_png(20_000, 20_000, "1"), "over the limit"),
     "bomb-below-pillow-limit.png": (_png(13_000, 12_000, "1"), "over the limit of 150000000"),
 }
@@ -117,6 +118,7 @@ def test_pipeline_is_one_visible_ordered_list() -> None:
         "skip-duplicate",
         "detect-format",
         "read-scan",
+        "read-pdf",
         "check-digitization",
         "grayscale",
         "denoise",
