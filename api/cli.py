@@ -145,8 +145,8 @@ def ingest(
     as_json: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
-    """Archive scans (PNG, JPEG, TIFF) and PDFs: store, clean up, OCR in Vietnamese (a
-    born-digital PDF keeps its own text), read the metadata, seal and index them.
+    """Archive scans (PNG, JPEG, TIFF), PDFs and edXML packages: store, clean up, OCR in
+    Vietnamese (a born-digital PDF keeps its own text), read the metadata, seal and index.
 
     Exit status 0 when every input was sealed, was already archived or was skipped (scanner
     litter, hidden files, symbolic links inside folders), 1 when any input was quarantined

@@ -69,6 +69,8 @@ class AccessLevel(enum.StrEnum):
 class FileRole(enum.StrEnum):
     ORIGINAL = "original"
     OCR_TEXT = "ocr-text"
+    # A document carried inside the original (an edXML package's base64 attachments).
+    ATTACHMENT = "attachment"
 
 
 class Record(Base):

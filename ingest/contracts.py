@@ -174,6 +174,10 @@ class WorkItem:
     open_files: list[BinaryIO] = field(default_factory=list)
     # Open PDF documents (pypdfium2), closed by their step's cleanup.
     documents: list[Any] = field(default_factory=list)
+    # What the file says of itself (an edXML header), kept as the record's metadata and put
+    # before the pages' text.
+    declared: Any = None
+    preface: str = ""
 
     def __post_init__(self) -> None:
         if not self.label:
@@ -182,7 +186,8 @@ class WorkItem:
     @property
     def text(self) -> str:
         # Form feed between pages, as tesseract itself separates them.
-        return "\f".join(page.text for page in self.recognized)
+        pages = [page.text for page in self.recognized]
+        return "\f".join([self.preface, *pages] if self.preface else pages)
 
 
 class IngestStep(Protocol):

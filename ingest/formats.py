@@ -27,6 +27,8 @@ _SIGNATURES: list[tuple[bytes, Format]] = [
     (b"MM\x00+", TIFF),
     (b"%PDF-", PDF),
     (b"<?xml", XML),
+    (b"\xef\xbb\xbf<?xml", XML),  # with a UTF-8 byte order mark
+    (b"<edXML", XML),
 ]
 HEADER_BYTES = 16
 

@@ -191,13 +191,13 @@ def _read_number(lines: list[Line], found: DocumentMetadata) -> int | None:
             found.unsure.append(f"number: read {notation!r}, not sure of it")
             return index
         found.number = notation
-        found.doc_type = _doc_type(notation)
+        found.doc_type = doc_type_of(notation)
         return index
     found.unsure.append("number: no 'Số:' line in the header")
     return None
 
 
-def _doc_type(notation: str) -> str:
+def doc_type_of(notation: str) -> str:
     """'1482/QĐ-UBND' → 'QĐ'; '06/2025/TT-BNV' → 'TT'; '14514-CV/VPTW' → 'CV'; a công văn
     ('7816/VPCP-TTĐT', no type in its notation) → 'CV'."""
     parts = re.split(r"[/-]", notation)

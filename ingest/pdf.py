@@ -12,6 +12,7 @@ OCR, one page at a time.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,10 +40,10 @@ class PdfRefused(Exception):
     """The PDF must not be archived; the message says why, for the person who sent it."""
 
 
-def inspect(path: Path) -> PdfFacts:
+def inspect(source: Path | bytes) -> PdfFacts:
     """Open the PDF structurally and refuse what an archive must not keep."""
     try:
-        with pikepdf.open(path) as pdf:
+        with pikepdf.open(io.BytesIO(source) if isinstance(source, bytes) else source) as pdf:
             if pdf.is_encrypted:
                 raise PdfRefused(
                     "the PDF is encrypted; ask the sender for a copy without a password or "

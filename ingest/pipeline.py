@@ -12,6 +12,7 @@ from ingest.steps import (
     CheckInput,
     Describe,
     DetectFormat,
+    ReadEdxml,
     ReadPdf,
     ReadScan,
     RecognizeText,
@@ -27,6 +28,7 @@ PIPELINE: list[IngestStep] = [
     DetectFormat(),
     ReadScan(),
     ReadPdf(),
+    ReadEdxml(),
     CheckDigitization(),
     # Page by page, on the decoded copy (the original is never changed):
     Grayscale(),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator
+from itertools import chain
 
 import pypdfium2 as pdfium
 from PIL import Image, ImageSequence, UnidentifiedImageError
@@ -13,8 +15,8 @@ from archive.errors import InputRejected, ResourceExhausted
 from archive.fsutil import open_regular
 from archive.models import FileRole
 from archive.repository import Description, IncomingFile
-from archive.text import path_text
-from ingest import cleanup, pdf
+from archive.text import fold, path_text
+from ingest import cleanup, edxml, pdf
 from ingest.contracts import (
     IngestContext,
     IngestResult,
@@ -24,7 +26,7 @@ from ingest.contracts import (
     WorkItem,
 )
 from ingest.formats import HEADER_BYTES, PDF, XML, detect_format
-from ingest.metadata import DocumentMetadata, extract
+from ingest.metadata import TYPE_NAMES, DocumentMetadata, doc_type_of, extract
 
 TEXT_MEDIA_TYPE = "text/plain; charset=utf-8"
 
@@ -110,9 +112,9 @@ class DetectFormat(_Step):
             header = handle.read(HEADER_BYTES)
         fmt = detect_format(header)
         if fmt is None:
-            raise self.reject(item, "not a supported format (PNG, JPEG, TIFF scans or PDF)")
-        if fmt is XML:
-            raise self.reject(item, "XML (edXML) is not ingested yet; PNG, JPEG, TIFF and PDF are")
+            raise self.reject(
+                item, "not a supported format (PNG, JPEG or TIFF scans, PDF, edXML packages)"
+            )
         item.media_type = fmt.media_type
 
 
@@ -122,7 +124,7 @@ class ReadScan(_Step):
     name = "read-scan"
 
     def able_to_run(self, item: WorkItem) -> bool:
-        return item.outcome is None and item.media_type != PDF.media_type
+        return item.outcome is None and item.media_type not in (PDF.media_type, XML.media_type)
 
     def run(self, item: WorkItem, context: IngestContext) -> None:
         limits = context.settings
@@ -230,7 +232,10 @@ class Describe(_Step):
     name = "describe"
 
     def run(self, item: WorkItem, context: IngestContext) -> None:
-        found = extract(item.recognized[0]) if item.recognized else DocumentMetadata()
+        if isinstance(item.declared, edxml.EdxmlDocument):
+            found = _declared_metadata(item.declared)
+        else:
+            found = extract(item.recognized[0]) if item.recognized else DocumentMetadata()
         item.warnings.extend(f"metadata: {note}" for note in found.unsure)
         item.description = Description(
             title=found.title or path_text(item.source.stem),
@@ -244,6 +249,23 @@ class Describe(_Step):
             page_count=item.page_count,
             page_confidences=tuple(page.confidence for page in item.recognized),
         )
+
+
+def _declared_metadata(header: edxml.EdxmlDocument) -> DocumentMetadata:
+    """An edXML header says what the document is; it is taken as said, not read from pages."""
+    type_key = " ".join(fold(header.type_name).upper().split())
+    type_name, abbreviation = TYPE_NAMES.get(type_key, ("", ""))
+    found = DocumentMetadata(
+        number=header.number,
+        doc_type=abbreviation or (doc_type_of(header.number) if header.number else ""),
+        type_name=type_name,
+        issuer=header.issuer,
+        place=header.place,
+        issued_date=header.issued_date,
+        subject=header.subject,
+    )
+    found.unsure.extend(f"{missing} missing from the edXML header" for missing in header.missing)
+    return found
 
 
 class Seal(_Step):
@@ -317,6 +339,73 @@ class ReadPdf(_Step):
                 "a signed PDF: kept byte for byte; its signature is not validated yet"
             )
         item.pages = pdf.pages(document)
+
+    def cleanup(self, item: WorkItem) -> None:
+        for document in item.documents:
+            document.close()
+        item.documents.clear()
+
+
+class ReadEdxml(_Step):
+    """An edXML package: its header becomes the record's metadata, each attachment a file of
+    the record, and the attachments that are PDFs or scans are read like any input."""
+
+    name = "read-edxml"
+
+    def able_to_run(self, item: WorkItem) -> bool:
+        return item.outcome is None and item.media_type == XML.media_type
+
+    def run(self, item: WorkItem, context: IngestContext) -> None:
+        with open_regular(item.source) as handle:
+            data = handle.read(context.settings.max_input_bytes + 1)
+        try:
+            package = edxml.parse(data, context.settings.max_input_bytes)
+        except edxml.EdxmlRefused as exc:
+            raise self.reject(item, str(exc)) from exc
+        item.declared = package
+        item.preface = "\n".join(
+            part for part in (package.subject, package.content, package.signer) if part
+        )
+        sources: list[Iterator[Page]] = []
+        for attachment in package.attachments:
+            fmt = detect_format(attachment.data[:HEADER_BYTES])
+            media_type = fmt.media_type if fmt else attachment.media_type
+            item.derived_files.append(
+                IncomingFile(FileRole.ATTACHMENT, media_type, attachment.name, data=attachment.data)
+            )
+            if fmt is PDF:
+                sources.append(self._pdf_pages(item, attachment, context))
+            elif fmt is not None and fmt.is_scan:
+                sources.append(self._scan_pages(item, attachment))
+            else:
+                item.warnings.append(f"attachment {attachment.name!r} is stored, not read")
+        item.pages = chain.from_iterable(sources)
+
+    def _pdf_pages(
+        self, item: WorkItem, attachment: edxml.Attachment, context: IngestContext
+    ) -> Iterator[Page]:
+        try:
+            pdf.inspect(attachment.data)
+            document = pdfium.PdfDocument(attachment.data)
+        except (pdf.PdfRefused, pdfium.PdfiumError) as exc:
+            item.warnings.append(f"attachment {attachment.name!r} is stored, not read: {exc}")
+            return iter(())
+        item.documents.append(document)
+        item.page_count += len(document)
+        return pdf.pages(document)
+
+    def _scan_pages(self, item: WorkItem, attachment: edxml.Attachment) -> Iterator[Page]:
+        try:
+            scan = Image.open(io.BytesIO(attachment.data))
+            frames = [frame.copy() for frame in ImageSequence.Iterator(scan)]
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+            item.warnings.append(f"attachment {attachment.name!r} is stored, not read: {exc}")
+            return iter(())
+        item.page_count += len(frames)
+        dpi = cleanup.declared_dpi(scan)
+        return (
+            Page(n, frame, cleanup.effective_dpi(frame, dpi)) for n, frame in enumerate(frames, 1)
+        )
 
     def cleanup(self, item: WorkItem) -> None:
         for document in item.documents:

@@ -49,7 +49,7 @@ BAD_INPUTS = {
     "notes.png": (b"just some text, not an image\n", "not a supported format"),
     "truncated.png": (_png(400, 300)[:60], "damaged"),
     "scan.pdf": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "the PDF is damaged"),
-    "package.xml": (b"<?xml version='1.0'?><edXML/>", "XML (edXML) is not ingested yet"),
+    "invoice.xml": (b"<?xml version='1.0'?><invoice/>", "not an edXML package"),
     "bomb.png": (_png(20_000, 20_000, "1"), "over the limit"),
     "bomb-below-pillow-limit.png": (_png(13_000, 12_000, "1"), "over the limit of 150000000"),
 }
@@ -119,6 +119,7 @@ def test_pipeline_is_one_visible_ordered_list() -> None:
         "detect-format",
         "read-scan",
         "read-pdf",
+        "read-edxml",
         "check-digitization",
         "grayscale",
         "denoise",
