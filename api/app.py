@@ -15,6 +15,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from api.errors import http_status_for
+from api.offline_docs import mount_offline_docs
 from api.services import Services
 from api.views import record_json
 from archive.errors import LuutruError
@@ -34,7 +35,14 @@ def create_app(home: ArchiveHome) -> FastAPI:
         finally:
             app.state.services.close()
 
-    app = FastAPI(title="luutru", summary="Read API of a luutru records archive", lifespan=lifespan)
+    app = FastAPI(
+        title="luutru",
+        summary="Read API of a luutru records archive",
+        lifespan=lifespan,
+        docs_url=None,  # served from local files by mount_offline_docs: no CDN offline
+        redoc_url=None,
+    )
+    mount_offline_docs(app)
 
     @app.exception_handler(LuutruError)
     async def luutru_error(_request: Request, exc: LuutruError) -> JSONResponse:

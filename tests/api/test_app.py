@@ -118,3 +118,11 @@ def test_a_damaged_row_is_absent_to_readers_not_a_500(
         db.execute("UPDATE records SET access = 'bogus' WHERE id = ?", (record_id,))
     response = client.get(f"/api/v1/records/{record_id}")
     assert response.status_code == 404 and response.json() == {"error": f"no record {record_id!r}"}
+
+
+def test_the_docs_pages_use_only_local_files(client: TestClient) -> None:
+    for page, asset in (("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")):
+        html = client.get(page).text
+        assert f"/docs-assets/{asset}" in html
+        assert "cdn." not in html and "unpkg" not in html and "googleapis" not in html
+        assert client.get(f"/docs-assets/{asset}").status_code == 200
