@@ -1,7 +1,7 @@
 """Vietnamese text normalisation shared by every part that stores or compares text.
 
 OCR output and old files mix Unicode forms and confuse U+00D0 (Ð, Icelandic eth) with
-U+0110 (Đ); see shared/reference/vietnamese-records.md, "Reading an administrative document".
+U+0110 (Đ); see docs/RECORDS.md, "Reading an administrative document".
 """
 
 from __future__ import annotations
