@@ -101,12 +101,15 @@ class Upscale(_PageStep):
 
 
 class Orient(_PageStep):
-    """Turn pages fed sideways or upside down upright (tesseract's orientation detection)."""
+    """Turn pages fed sideways or upside down upright (tesseract's orientation detection,
+    asked only about pages that look turned)."""
 
     name = "orient"
 
     def process(self, page: Page, context: IngestContext) -> Page:
         assert page.image is not None
+        if not cleanup.looks_turned(page.image):
+            return page
         turn = context.ocr.orientation(page.image)
         if not turn:
             return page

@@ -65,6 +65,7 @@ def test_a_clean_page_passes_every_step_unchanged(page: Image.Image, engine: Tes
     assert cleanup.deskew(page) is page
     assert cleanup.upscale(page, 200) is page
     assert engine.orientation(page) in (0, None)
+    assert not cleanup.looks_turned(page)  # so OSD is not even asked
     assert _steps_on(page, 200, engine).tobytes() == page.tobytes()
 
 
@@ -88,6 +89,7 @@ def test_deskew_straightens_a_tilt_tesseract_cannot_read(page, engine, degrees: 
 @pytest.mark.parametrize("turned", [90, 180])
 def test_orientation_turns_a_page_upright(page, engine, turned: int) -> None:
     sideways = page.rotate(turned, expand=True)
+    assert cleanup.looks_turned(sideways)
     assert _found(engine, sideways) <= 1
     upright = _steps_on(sideways, 200, engine)
     assert upright.size == page.size
