@@ -146,7 +146,8 @@ def ingest(
     home: HomeOption = None,
 ) -> None:
     """Archive scans (PNG, JPEG, TIFF), PDFs and edXML packages: store, clean up, OCR in
-    Vietnamese (a born-digital PDF keeps its own text), read the metadata, seal and index.
+    Vietnamese (a born-digital PDF keeps its own text), make the PDF/A-2b archival copy of
+    scanned pages, read the metadata, seal and index.
 
     Exit status 0 when every input was sealed, was already archived or was skipped (scanner
     litter, hidden files, symbolic links inside folders), 1 when any input was quarantined

@@ -71,6 +71,8 @@ class FileRole(enum.StrEnum):
     OCR_TEXT = "ocr-text"
     # A document carried inside the original (an edXML package's base64 attachments).
     ATTACHMENT = "attachment"
+    # The PDF/A-2b copy made from the scan: page images with the OCR text under them.
+    ARCHIVAL = "archival"
 
 
 class Record(Base):

@@ -30,7 +30,11 @@ A4_WIDTH_INCHES = 8.27
 
 def grayscale(page: Image.Image) -> Image.Image:
     """Upright per EXIF, 8-bit grey: what every later step and tesseract expect."""
-    return ImageOps.exif_transpose(page).convert("L")
+    return upright_per_exif(page).convert("L")
+
+
+def upright_per_exif(page: Image.Image) -> Image.Image:
+    return ImageOps.exif_transpose(page)
 
 
 def speck_share(page: Image.Image) -> float:
@@ -106,9 +110,24 @@ def deskew(page: Image.Image) -> Image.Image:
     angle = skew_angle(page)
     if abs(angle) < DESKEW_MIN_DEGREES:
         return page
+    return rotate_by(page, angle)
+
+
+def rotate_by(page: Image.Image, degrees: float) -> Image.Image:
+    """Turn ``page`` clockwise by ``degrees`` (undoing a counter-clockwise tilt), filling the
+    uncovered corners with the paper's colour."""
+    if page.mode not in ("L", "RGB"):
+        # Bicubic needs grey levels, and the paper's colour must mean the same in the result.
+        page = page.convert("L" if page.mode in ("1", "I;16") else "RGB")
     return page.rotate(
-        -angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=_paper(page)
+        -degrees, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=_paper_of(page)
     )
+
+
+def _paper_of(page: Image.Image) -> int | tuple[int, ...]:
+    grey = _paper(page if page.mode == "L" else page.convert("L"))
+    bands = len(page.getbands())
+    return grey if bands == 1 else (grey,) * bands
 
 
 def looks_turned(page: Image.Image) -> bool:

@@ -4,9 +4,11 @@ OcrEngine rules:
 - ``check`` raises ``DependencyMissing`` when the engine or a requested language is not
   installed; the runner calls it once before any file, so a missing tesseract stops the run
   instead of quarantining every scan;
-- ``recognize`` gets one page image and returns its text with the words' boxes and
-  confidences, from ONE recognition of the page; it raises ``InputRejected`` only for a fault
-  of that page, never for a fault of the machine;
+- ``recognize`` gets one page image and its resolution and returns, from ONE recognition of
+  the page, its text, the words' boxes and confidences, and the page's invisible text layer as
+  a one-page PDF sized for ``dpi`` (empty when the engine cannot make one: the record then has
+  no archival PDF/A copy, and says so); it raises ``InputRejected`` only for a fault of that
+  page, never for a fault of the machine;
 - ``orientation`` says by how many degrees (0, 90, 180, 270, clockwise) a page must turn to
   stand upright, or None when it cannot tell (too little text): then the page is left as is.
 
@@ -57,6 +59,9 @@ class RecognizedPage:
     words: tuple[Word, ...] = ()
     width: int = 0
     height: int = 0
+    # The invisible text layer alone (no image): a one-page PDF, laid over the page image in
+    # the archival copy (see ingest.pdfa).
+    text_layer_pdf: bytes = b""
 
     @property
     def confidence(self) -> float | None:
@@ -71,7 +76,9 @@ class OcrEngine(Protocol):
 
     def check(self, languages: str) -> None: ...
 
-    def recognize(self, page: Image.Image, languages: str) -> RecognizedPage: ...
+    def recognize(
+        self, page: Image.Image, languages: str, dpi: float = 300.0
+    ) -> RecognizedPage: ...
 
     def orientation(self, page: Image.Image) -> int | None: ...
 
@@ -147,6 +154,13 @@ class Page:
     # The resolution of ``image``: declared by the file, else estimated (see ingest.cleanup).
     dpi: float
     known_text: RecognizedPage | None = None
+    # The page as the archival copy shows it: the scan's own colours (stamps are red), turned
+    # and straightened with ``image`` but not greyed, denoised or resampled for OCR.
+    visual: Image.Image | None = None
+
+    def __post_init__(self) -> None:
+        if self.visual is None:
+            self.visual = self.image
 
 
 @dataclass
@@ -178,6 +192,13 @@ class WorkItem:
     # before the pages' text.
     declared: Any = None
     preface: str = ""
+    # The archival PDF/A copy being built page by page (ingest.pdfa.ArchivalCopy), and why
+    # there will be none when a page cannot go in it.
+    archival: Any = None
+    no_archival_reason: str = ""
+    pages_read_by_ocr: int = 0
+    # Files the steps wrote (the archival copy), removed by their step's cleanup.
+    temp_files: list[Path] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.label:

@@ -78,8 +78,13 @@ class Grayscale(_PageStep):
     name = "grayscale"
 
     def process(self, page: Page, context: IngestContext) -> Page:
-        assert page.image is not None
-        return replace(page, image=cleanup.grayscale(page.image))
+        assert page.image is not None and page.visual is not None
+        # Grey for OCR; the archival copy keeps the colours, turned upright the same way.
+        return replace(
+            page,
+            image=cleanup.grayscale(page.image),
+            visual=cleanup.upright_per_exif(page.visual),
+        )
 
 
 class Denoise(_PageStep):
@@ -113,13 +118,25 @@ class Orient(_PageStep):
         turn = context.ocr.orientation(page.image)
         if not turn:
             return page
+        assert page.visual is not None
         # OSD's "Rotate: N" is clockwise; Pillow rotates counter-clockwise.
-        return replace(page, image=page.image.rotate(-turn, expand=True))
+        return replace(
+            page,
+            image=page.image.rotate(-turn, expand=True),
+            visual=page.visual.rotate(-turn, expand=True),
+        )
 
 
 class Deskew(_PageStep):
     name = "deskew"
 
     def process(self, page: Page, context: IngestContext) -> Page:
-        assert page.image is not None
-        return replace(page, image=cleanup.deskew(page.image))
+        assert page.image is not None and page.visual is not None
+        angle = cleanup.skew_angle(page.image)
+        if abs(angle) < cleanup.DESKEW_MIN_DEGREES:
+            return page
+        return replace(
+            page,
+            image=cleanup.rotate_by(page.image, angle),
+            visual=cleanup.rotate_by(page.visual, angle),
+        )

@@ -107,7 +107,8 @@ def pages(document: pdfium.PdfDocument) -> Iterator[Page]:
         if known is not None:
             yield Page(index + 1, None, RENDER_DPI, known)
         else:
-            image = page.render(scale=RENDER_DPI / POINTS_PER_INCH, grayscale=True).to_pil()
+            # In colour: the archival copy shows the scan as it is; OCR greys its own copy.
+            image = page.render(scale=RENDER_DPI / POINTS_PER_INCH).to_pil()
             yield Page(index + 1, image, RENDER_DPI)
 
 

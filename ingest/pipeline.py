@@ -12,6 +12,7 @@ from ingest.steps import (
     CheckInput,
     Describe,
     DetectFormat,
+    MakeArchivalCopy,
     ReadEdxml,
     ReadPdf,
     ReadScan,
@@ -38,6 +39,7 @@ PIPELINE: list[IngestStep] = [
     Deskew(),
     RecognizeText(),
     Describe(),
+    MakeArchivalCopy(),
     Seal(),
 ]
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from itertools import chain
+from pathlib import Path
 
+import pikepdf
 import pypdfium2 as pdfium
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
@@ -16,7 +21,7 @@ from archive.fsutil import open_regular
 from archive.models import FileRole
 from archive.repository import Description, IncomingFile
 from archive.text import fold, path_text
-from ingest import cleanup, edxml, pdf
+from ingest import cleanup, edxml, pdf, pdfa
 from ingest.contracts import (
     IngestContext,
     IngestResult,
@@ -179,21 +184,28 @@ def _pages(scan: Image.Image) -> Iterator[Page]:
 
 
 class RecognizeText(_Step):
-    """Text of every page, as the clean-up steps before it left the page."""
+    """Text of every page, as the clean-up steps before it left the page; each page's text
+    layer goes into the archival copy at once, with the page as scanned under it."""
 
     name = "ocr"
 
     def run(self, item: WorkItem, context: IngestContext) -> None:
         assert item.pages is not None, "ReadScan runs before RecognizeText"
         languages = context.settings.ocr_languages
+        item.archival = pdfa.ArchivalCopy()
         current = 1  # the page being cleaned up or read
         try:
             for page in item.pages:
                 current = page.number
                 if page.known_text is not None:
                     item.recognized.append(page.known_text)  # born digital: no needless OCR
+                    _no_archival_copy(item, f"page {page.number} is born digital")
                 elif page.image is not None:
-                    item.recognized.append(_recognize(context, page.image, languages))
+                    recognized = _recognize(context, page.image, languages, page.dpi)
+                    item.pages_read_by_ocr += 1
+                    _add_to_archival_copy(item, page, recognized)
+                    # The text layer is in the copy now; the page keeps only its words.
+                    item.recognized.append(replace(recognized, text_layer_pdf=b""))
                 current += 1
         except InputRejected as exc:
             raise self.reject(item, f"page {current}: {exc.reason}") from exc
@@ -208,16 +220,38 @@ class RecognizeText(_Step):
             )
         )
 
+    def cleanup(self, item: WorkItem) -> None:
+        if item.archival is not None:
+            item.archival.close()
+            item.archival = None
 
-def _recognize(context: IngestContext, image: Image.Image, languages: str) -> RecognizedPage:
+
+def _no_archival_copy(item: WorkItem, reason: str) -> None:
+    if not item.no_archival_reason:
+        item.no_archival_reason = reason
+
+
+def _add_to_archival_copy(item: WorkItem, page: Page, recognized: RecognizedPage) -> None:
+    if not recognized.text_layer_pdf or page.visual is None:
+        _no_archival_copy(item, f"the OCR engine gave no text layer for page {page.number}")
+        return
+    try:
+        item.archival.add_page(page.visual, recognized.text_layer_pdf)
+    except (pikepdf.PdfError, ValueError, OSError) as exc:
+        _no_archival_copy(item, f"page {page.number} could not be laid out: {exc}")
+
+
+def _recognize(
+    context: IngestContext, image: Image.Image, languages: str, dpi: float
+) -> RecognizedPage:
     """A timeout or a MemoryError is the machine's, maybe passing (another job, swap): one
     more try before the page is given up."""
     try:
-        return context.ocr.recognize(image, languages)
+        return context.ocr.recognize(image, languages, dpi)
     except (ResourceExhausted, MemoryError):
         pass
     try:
-        return context.ocr.recognize(image, languages)
+        return context.ocr.recognize(image, languages, dpi)
     except MemoryError:
         raise ResourceExhausted("OCR ran out of memory twice") from None
     except ResourceExhausted as exc:
@@ -266,6 +300,46 @@ def _declared_metadata(header: edxml.EdxmlDocument) -> DocumentMetadata:
     )
     found.unsure.extend(f"{missing} missing from the edXML header" for missing in header.missing)
     return found
+
+
+class MakeArchivalCopy(_Step):
+    """Finish the PDF/A-2b copy that OCR filled page by page, as a file of the record. A
+    record whose pages did not all go through OCR (a born-digital PDF) has none: its own
+    file is the document."""
+
+    name = "archival-copy"
+
+    def run(self, item: WorkItem, context: IngestContext) -> None:
+        copy = item.archival
+        if copy is None or item.pages_read_by_ocr == 0:
+            return
+        if item.no_archival_reason:
+            item.warnings.append(f"no archival PDF/A copy: {item.no_archival_reason}")
+            return
+        handle, name = tempfile.mkstemp(prefix="luutru-archival-", suffix=".pdf")
+        os.close(handle)
+        item.temp_files.append(Path(name))
+        description = item.description
+        copy.save(
+            Path(name),
+            pdfa.ArchivalMetadata(
+                title=description.title,
+                subject=description.subject,
+                creator=description.issuer,
+                created=datetime.now(UTC),
+                producer=pdfa.PRODUCER,
+            ),
+        )
+        item.derived_files.append(
+            IncomingFile(
+                FileRole.ARCHIVAL, PDF.media_type, f"{item.source.stem}.pdf", path=Path(name)
+            )
+        )
+
+    def cleanup(self, item: WorkItem) -> None:
+        for path in item.temp_files:
+            path.unlink(missing_ok=True)
+        item.temp_files.clear()
 
 
 class Seal(_Step):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytesseract
@@ -48,16 +50,26 @@ class TesseractEngine:
                 f"tesseract has no language data for {', '.join(missing)}; {INSTALL_HINT}"
             )
 
-    def recognize(self, page: Image.Image, languages: str) -> RecognizedPage:
-        # One run gives the words with their boxes and confidences (TSV); the text is rebuilt
-        # from the same layout, so a page is never recognised twice.
+    def recognize(self, page: Image.Image, languages: str, dpi: float = 300.0) -> RecognizedPage:
+        # One run writes the words with their boxes and confidences (TSV) and the invisible
+        # text layer (PDF, text only: the archival copy shows the scan's own image under it);
+        # the text is rebuilt from the TSV layout, so a page is never recognised twice.
+        with tempfile.TemporaryDirectory(prefix="luutru-ocr-") as work:
+            source, base = Path(work, "page.png"), Path(work, "page")
+            page.save(source, format="PNG", dpi=(dpi, dpi))
+            self._run(source, base, languages, dpi)
+            tsv = base.with_suffix(".tsv").read_text(encoding="utf-8")
+            text_layer = base.with_suffix(".pdf").read_bytes()
+        words = tuple(_words(pytesseract.pytesseract.file_to_dict(tsv, "\t", -1)))
+        return RecognizedPage(_text(words), words, page.width, page.height, text_layer)
+
+    def _run(self, source: Path, base: Path, languages: str, dpi: float) -> None:
+        config = (
+            f"{self._config} --dpi {max(1, round(dpi))} -c tessedit_create_tsv=1 -c textonly_pdf=1"
+        )
         try:
-            data = pytesseract.image_to_data(
-                page,
-                lang=languages,
-                config=self._config,
-                output_type=pytesseract.Output.DICT,
-                timeout=self._timeout,
+            pytesseract.pytesseract.run_tesseract(
+                str(source), str(base), "pdf", languages, config, timeout=self._timeout
             )
         except pytesseract.TesseractError as exc:
             raise InputRejected("page", f"tesseract failed on this page: {exc.message}") from exc
@@ -68,8 +80,6 @@ class TesseractEngine:
             raise ResourceExhausted(
                 f"OCR of a page took over {self._timeout} s and was stopped"
             ) from None
-        words = tuple(_words(data))
-        return RecognizedPage(_text(words), words, page.width, page.height)
 
     def orientation(self, page: Image.Image) -> int | None:
         scale = OSD_LONGEST_SIDE / max(page.size)

@@ -41,7 +41,7 @@ def test_record_has_text_metadata_files_and_seal(
     record = response.json()
     assert "QUYẾT ĐỊNH" in record["text"]
     assert set(record["metadata"]) >= {"number", "doc_type", "issuer", "date", "place", "subject"}
-    assert {f["role"] for f in record["files"]} == {"original", "ocr-text"}
+    assert {f["role"] for f in record["files"]} == {"original", "ocr-text", "archival"}
     assert record["seal"]["algorithm"] == "ed25519"
 
 

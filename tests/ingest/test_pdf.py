@@ -23,7 +23,7 @@ from ingest.tesseract_ocr import TesseractEngine
 class NoOcr(TesseractEngine):
     """Fails the test if any page is OCR'd."""
 
-    def recognize(self, page: Image.Image, languages: str) -> RecognizedPage:
+    def recognize(self, page: Image.Image, languages: str, dpi: float = 300.0) -> RecognizedPage:
         raise AssertionError("a born-digital page was OCR'd")
 
 

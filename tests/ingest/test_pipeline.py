@@ -30,7 +30,7 @@ class CrashingOcr:
     def orientation(self, page: Image.Image) -> int | None:
         return None
 
-    def recognize(self, page: Image.Image, languages: str) -> RecognizedPage:
+    def recognize(self, page: Image.Image, languages: str, dpi: float = 300.0) -> RecognizedPage:
         raise self.error
 
 
@@ -128,6 +128,7 @@ def test_pipeline_is_one_visible_ordered_list() -> None:
         "deskew",
         "ocr",
         "describe",
+        "archival-copy",
         "seal",
     ]
 
@@ -169,7 +170,7 @@ class RewritingOcr:
     def orientation(self, page: Image.Image) -> int | None:
         return None
 
-    def recognize(self, page: Image.Image, languages: str) -> RecognizedPage:
+    def recognize(self, page: Image.Image, languages: str, dpi: float = 300.0) -> RecognizedPage:
         self.source.write_bytes(_png(300, 200))
         return RecognizedPage("text")
 

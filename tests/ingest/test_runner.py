@@ -41,7 +41,7 @@ class CountingOcr:
     def orientation(self, page: Image.Image) -> int | None:
         return None
 
-    def recognize(self, page: Image.Image, languages: str) -> RecognizedPage:
+    def recognize(self, page: Image.Image, languages: str, dpi: float = 300.0) -> RecognizedPage:
         with self.lock:
             self.calls += 1
             calls = self.calls
@@ -166,9 +166,9 @@ class SlowOcr(TesseractEngine):
         super().__init__(page_timeout_seconds=1)
         self.tries = 0
 
-    def recognize(self, page: Image.Image, languages: str) -> RecognizedPage:
+    def recognize(self, page: Image.Image, languages: str, dpi: float = 300.0) -> RecognizedPage:
         self.tries += 1
-        return super().recognize(page, languages)
+        return super().recognize(page, languages, dpi)
 
     def orientation(self, page: Image.Image) -> int | None:
         return None
