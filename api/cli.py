@@ -30,6 +30,7 @@ from api.cli_common import (
     parse_access,
     print_json,
     reported,
+    run_watching,
     run_with_progress,
     stop_on_signals,
 )
@@ -142,6 +143,23 @@ def ingest(
             show_default=False,
         ),
     ] = None,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="Keep watching the one directory given (a scanner's output folder) and "
+            "ingest each file once it has stopped changing, until Ctrl-C or SIGTERM.",
+        ),
+    ] = False,
+    settle: Annotated[
+        float,
+        typer.Option(
+            "--settle",
+            min=0.1,
+            metavar="SECONDS",
+            help="With --watch: how long a file must stay unchanged before it is taken.",
+        ),
+    ] = 5.0,
     as_json: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
@@ -152,16 +170,29 @@ def ingest(
     Exit status 0 when every input was sealed, was already archived or was skipped (scanner
     litter, hidden files, symbolic links inside folders), 1 when any input was quarantined
     (the reason is given; the input itself is left untouched). SIGINT or SIGTERM finish the
-    inputs under way, report them and exit 130."""
+    inputs under way, report them and exit 130 (with --watch, a stop between files exits 0
+    or 1 as above)."""
     level = parse_access(access)
     check_closed_year(closed_year)
+    if watch and (len(paths) != 1 or not paths[0].is_dir()):
+        raise typer.BadParameter("takes exactly one directory to watch", param_hint="--watch")
     with opened(ctx, home) as services:
         settings = IngestSettings(
             access=level, series_code=check_series(services, series), closed_year=closed_year
         )
-        inputs = collect_inputs(paths)
         jobs = workers or len(os.sched_getaffinity(0))
         report = IngestReport()
+        if watch:
+            with stop_on_signals() as stop:
+                run_watching(
+                    as_json,
+                    lambda sink: services.watch(
+                        paths[0], settings, stop, jobs, sink, report, settle
+                    ),
+                    report,
+                )
+            return
+        inputs = collect_inputs(paths)
         with stop_on_signals() as stop:
             run_with_progress(
                 len(inputs.files) + len(inputs.skipped),

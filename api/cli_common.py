@@ -35,6 +35,13 @@ from archive.models import AccessLevel
 from ingest.contracts import IngestResult, Status
 
 out = Console()
+STATUS_COLOURS = {
+    Status.SEALED: "green",
+    Status.DUPLICATE: "yellow",
+    Status.QUARANTINED: "red",
+    Status.SKIPPED: "dim",
+    Status.FAILED: "magenta",
+}
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and logs
 
 JsonOption = Annotated[
@@ -188,6 +195,36 @@ def run_with_progress(
         failure = exc
     if not as_json:
         out.print(_ingest_table(report.results))
+    _finish(report, failure)
+
+
+def run_watching(
+    as_json: bool,
+    run: Callable[[Callable[[IngestResult], None]], IngestReport],
+    report: IngestReport,
+) -> None:
+    """A watch has no total for a progress bar: each input is told as it is done, in JSON or
+    as a line, and the summary comes when the watch is stopped."""
+    failure: typer.Exit | None = None
+    if not as_json:
+        err.print("[dim]Watching; each file is taken once it stops changing. Ctrl-C stops.[/]")
+    try:
+        with reported():
+            run(lambda r: print_json(r.as_json()) if as_json else _print_line(r))
+    except typer.Exit as exc:
+        failure = exc
+    _finish(report, failure)
+
+
+def _print_line(result: IngestResult) -> None:
+    note = result.reason or result.warning or ""
+    out.print(
+        f"[{STATUS_COLOURS[result.status]}]{result.status.value:<11}[/] {escape(result.path)}"
+        f" {result.record_id or ''} {escape(note)}".rstrip()
+    )
+
+
+def _finish(report: IngestReport, failure: typer.Exit | None) -> None:
     _print_summary(report)
     if failure is not None:
         raise failure
@@ -199,17 +236,10 @@ def _ingest_table(results: list[IngestResult]) -> Table:
     table = Table(title="Ingest")
     for column in ("file", "status", "record", "reason or note"):
         table.add_column(column, overflow="fold")
-    colour = {
-        Status.SEALED: "green",
-        Status.DUPLICATE: "yellow",
-        Status.QUARANTINED: "red",
-        Status.SKIPPED: "dim",
-        Status.FAILED: "magenta",
-    }
     for r in results:
         table.add_row(
             escape(r.path),
-            f"[{colour[r.status]}]{r.status.value}[/]",
+            f"[{STATUS_COLOURS[r.status]}]{r.status.value}[/]",
             r.record_id or "",
             escape(r.reason or r.warning or ""),
         )

@@ -19,6 +19,7 @@ from ingest.contracts import IngestContext, IngestResult, IngestSettings, Status
 from ingest.pipeline import ingest_one
 from ingest.runner import Inputs, run_ingest
 from ingest.tesseract_ocr import OCR_ENGINES, TesseractEngine
+from ingest.watch import FolderWatch
 from retention.schedule import SeriesRule, load_schedule
 from search.contracts import SearchIndex
 from search.engines import open_index
@@ -112,19 +113,49 @@ class Services:
         report = report if report is not None else IngestReport()
         if isinstance(inputs, list):
             inputs = Inputs(files=inputs)
-        context = IngestContext(self.archive, _ocr_engine(settings), settings)
-        self.archive.remove_stale_temp_files()
-        deliver = self._deliverer(report, on_result)
+        context, deliver = self._start_ingest(settings, report, on_result)
         for skipped in inputs.skipped:
             deliver(skipped)
-        # Records sealed by an earlier, killed run may not have reached the index yet.
-        self._catch_up(report)
         try:
             run_ingest(inputs.files, context, workers, deliver, stop)
         finally:
             if report.not_indexed:
                 self._catch_up(report)
         return report
+
+    def watch(
+        self,
+        folder: Path,
+        settings: IngestSettings,
+        stop: threading.Event,
+        workers: int = 1,
+        on_result: ResultSink | None = None,
+        report: IngestReport | None = None,
+        settle_seconds: float = 5.0,
+    ) -> IngestReport:
+        """Ingest what a scanner writes into ``folder`` until ``stop`` is set, each file once
+        it has stopped changing (``ingest.watch``), with the guarantees of ``ingest``."""
+        report = report if report is not None else IngestReport()
+        context, deliver = self._start_ingest(settings, report, on_result)
+        try:
+            for ready, skipped in FolderWatch(folder, settle_seconds).batches(stop.wait):
+                for passed_over in skipped:
+                    deliver(passed_over)
+                run_ingest(ready, context, workers, deliver, stop)
+        finally:
+            if report.not_indexed:
+                self._catch_up(report)
+        return report
+
+    def _start_ingest(
+        self, settings: IngestSettings, report: IngestReport, on_result: ResultSink | None
+    ) -> tuple[IngestContext, ResultSink]:
+        context = IngestContext(self.archive, _ocr_engine(settings), settings)
+        self.archive.remove_stale_temp_files()
+        deliver = self._deliverer(report, on_result)
+        # Records sealed by an earlier, killed run may not have reached the index yet.
+        self._catch_up(report)
+        return context, deliver
 
     def retry_quarantined(
         self,
