@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
@@ -37,6 +38,16 @@ def hash_stream(handle: BinaryIO) -> tuple[str, int]:
     while chunk := handle.read(CHUNK_SIZE):
         digest.update(chunk)
         size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _copy_hashing(source: BinaryIO, out: BinaryIO) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := source.read(CHUNK_SIZE):
+        digest.update(chunk)
+        size += len(chunk)
+        out.write(chunk)
     return digest.hexdigest(), size
 
 
@@ -75,6 +86,31 @@ class BlobStore(Protocol):
     def discard(self, sha256: str) -> None:
         """Remove a blob that no record references (``luutru verify --repair`` only)."""
 
+    def stage(self, source: BinaryIO) -> StagedBlob:
+        """Copy ``source`` into a private, durable temp file, hashing as it goes: the one read
+        of an input. Later steps read the staged copy; nothing is in the store yet."""
+
+    def commit_staged(self, staged: StagedBlob) -> None:
+        """Move a staged copy into the store under its sha256 (no second copy, no re-read)."""
+
+
+@dataclass
+class StagedBlob:
+    """An input's bytes as read once at intake, in a temp file of the store that stays
+    locked (so no cleanup of stale temp files takes it) until ``release``."""
+
+    path: Path
+    sha256: str
+    size: int
+    lock_fd: int
+
+    def release(self) -> None:
+        """Close the lock and remove the temp file unless it was committed; idempotent."""
+        if self.lock_fd >= 0:
+            self.path.unlink(missing_ok=True)
+            os.close(self.lock_fd)
+            self.lock_fd = -1
+
 
 class LocalBlobStore:
     """Blobs under ``root/ab/cd/abcd…`` (two levels of fan-out keep directories small)."""
@@ -93,22 +129,42 @@ class LocalBlobStore:
 
     def put_stream(self, source: BinaryIO) -> tuple[str, int]:
         make_directories(self.root)
-        digest = hashlib.sha256()
-        size = 0
         fd, tmp = locked_temp_file(self.root)
         try:
             with os.fdopen(fd, "wb") as out:
-                while chunk := source.read(CHUNK_SIZE):
-                    digest.update(chunk)
-                    size += len(chunk)
-                    out.write(chunk)
+                sha256, size = _copy_hashing(source, out)
                 out.flush()
                 os.fsync(out.fileno())
-                sha256 = digest.hexdigest()
                 self._commit(tmp, sha256)  # under the temp file's lock
         finally:
             tmp.unlink(missing_ok=True)
         return sha256, size
+
+    def stage(self, source: BinaryIO) -> StagedBlob:
+        make_directories(self.root)
+        fd, tmp = locked_temp_file(self.root)
+        staged = StagedBlob(tmp, "", 0, fd)
+        try:
+            # A second descriptor writes; the first keeps the lock until release or commit.
+            with os.fdopen(os.dup(fd), "wb") as out:
+                staged.sha256, staged.size = _copy_hashing(source, out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp, file_mode(read_only=True))
+        except BaseException:
+            staged.release()
+            raise
+        return staged
+
+    def commit_staged(self, staged: StagedBlob) -> None:
+        if staged.lock_fd < 0:
+            raise IntegrityError(f"staged blob {staged.sha256} was already released")
+        target = self.path_for(staged.sha256)
+        if target.exists():
+            return  # the same bytes are stored already; release() removes the copy
+        make_directories(target.parent)
+        os.replace(staged.path, target)
+        fsync_directory(target.parent)
 
     def put_bytes(self, data: bytes) -> str:
         make_directories(self.root)

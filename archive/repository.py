@@ -22,7 +22,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, selectinload
 
-from archive.blobstore import BlobStore, LocalBlobStore
+from archive.blobstore import BlobStore, LocalBlobStore, StagedBlob
 from archive.db import (
     current_revision,
     database_faults,
@@ -83,6 +83,8 @@ class IncomingFile:
     data: bytes | None = None
     # The hash the caller saw when it read the file; sealing refuses bytes that differ from it.
     expected_sha256: str | None = None
+    # The bytes as read once at intake (``BlobStore.stage``): moved into the store, not copied.
+    staged: StagedBlob | None = None
 
 
 @dataclass(frozen=True)
@@ -262,7 +264,10 @@ class Archive:
         return Placement(record.access_level, record.series_code, record.closed_year)
 
     def _store_blob(self, incoming: IncomingFile) -> ManifestFile:
-        if incoming.path is not None:
+        if incoming.staged is not None:
+            self.blobs.commit_staged(incoming.staged)
+            sha256, size = incoming.staged.sha256, incoming.staged.size
+        elif incoming.path is not None:
             with open_regular(incoming.path) as handle:
                 sha256, size = self.blobs.put_stream(handle)
         elif incoming.data is not None:

@@ -30,6 +30,7 @@ from typing import Any, BinaryIO, Protocol
 
 from PIL import Image
 
+from archive.blobstore import StagedBlob
 from archive.models import AccessLevel
 from archive.repository import Archive, Description, IncomingFile, Placement
 from archive.text import path_text
@@ -168,6 +169,8 @@ class WorkItem:
     """One input on its way through the pipeline; each step fills a part."""
 
     source: Path
+    # The input as read once at intake; every step after check-input reads this copy.
+    staged: StagedBlob | None = None
     # How the input is named to the user: its path as text (see ``archive.text.path_text``),
     # or the path it came from when a quarantined copy is retried.
     label: str = ""
@@ -203,6 +206,11 @@ class WorkItem:
     def __post_init__(self) -> None:
         if not self.label:
             self.label = path_text(self.source)
+
+    @property
+    def work_path(self) -> Path:
+        """What the steps read: the copy made at intake (see ``CheckInput``)."""
+        return self.staged.path if self.staged is not None else self.source
 
     @property
     def text(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import tempfile
@@ -15,8 +16,7 @@ import pikepdf
 import pypdfium2 as pdfium
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
-from archive.blobstore import hash_stream
-from archive.errors import InputRejected, ResourceExhausted
+from archive.errors import InputRejected, ResourceExhausted, StorageError
 from archive.fsutil import open_regular
 from archive.models import FileRole
 from archive.repository import Description, IncomingFile
@@ -50,25 +50,46 @@ class _Step:
 
 
 class CheckInput(_Step):
-    """Refuse what is not a regular file, empty or oversized, then hash it, before anything
-    else reads it (``/dev/zero`` would otherwise be hashed for ever)."""
+    """Refuse what is not a regular file, empty or oversized (``/dev/zero`` would otherwise
+    be read for ever), then read the input ONCE: into a staged copy in the blob store,
+    hashed as it is copied. Every later step reads that copy, and sealing moves it into the
+    store, so what is archived is exactly what was checked and recognised, even if the
+    scanner rewrites the file meanwhile."""
 
     name = "check-input"
 
     def run(self, item: WorkItem, context: IngestContext) -> None:
         try:
             with open_regular(item.source) as handle:
-                size = os.fstat(handle.fileno()).st_size
-                if size == 0:
+                before = os.fstat(handle.fileno())
+                if before.st_size == 0:
                     raise self.reject(item, "the file is empty (0 bytes)")
                 limit = context.settings.max_input_bytes
-                if size > limit:
-                    raise self.reject(item, f"the file is {size} bytes, over the limit of {limit}")
-                item.sha256, item.size = hash_stream(handle)
+                if before.st_size > limit:
+                    raise self.reject(
+                        item, f"the file is {before.st_size} bytes, over the limit of {limit}"
+                    )
+                item.staged = context.archive.blobs.stage(handle)
+                after = os.fstat(handle.fileno())
         except InputRejected as exc:
             raise self.reject(item, exc.reason) from exc
         except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+                # The archive's disk, not the input: the run stops, the input is not blamed.
+                raise StorageError(
+                    f"cannot write the archive while reading {item.label}: {exc}"
+                ) from exc
             raise self.reject(item, f"cannot read the file: {exc.strerror}") from exc
+        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or (
+            item.staged.size != before.st_size
+        ):
+            raise self.reject(item, "the file changed while it was being read")
+        item.sha256, item.size = item.staged.sha256, item.staged.size
+
+    def cleanup(self, item: WorkItem) -> None:
+        if item.staged is not None:
+            item.staged.release()
+            item.staged = None
 
 
 def unapplied_options(item: WorkItem, context: IngestContext, record_id: str) -> str | None:
@@ -113,7 +134,7 @@ class DetectFormat(_Step):
     name = "detect-format"
 
     def run(self, item: WorkItem, context: IngestContext) -> None:
-        with open_regular(item.source) as handle:
+        with open_regular(item.work_path) as handle:
             header = handle.read(HEADER_BYTES)
         fmt = detect_format(header)
         if fmt is None:
@@ -133,7 +154,7 @@ class ReadScan(_Step):
 
     def run(self, item: WorkItem, context: IngestContext) -> None:
         limits = context.settings
-        handle = open_regular(item.source)
+        handle = open_regular(item.work_path)
         item.open_files.append(handle)
         try:
             scan = Image.open(handle)
@@ -350,7 +371,7 @@ class Seal(_Step):
             FileRole.ORIGINAL,
             item.media_type,
             item.source.name,
-            path=item.source,
+            staged=item.staged,
             expected_sha256=item.sha256,
         )
         outcome = context.archive.seal(
@@ -387,12 +408,12 @@ class ReadPdf(_Step):
     def run(self, item: WorkItem, context: IngestContext) -> None:
         limits = context.settings
         try:
-            facts = pdf.inspect(item.source)
+            facts = pdf.inspect(item.work_path)
         except pdf.PdfRefused as exc:
             raise self.reject(item, str(exc)) from exc
         if facts.pages > limits.max_pages:
             raise self.reject(item, f"more than {limits.max_pages} pages")
-        handle = open_regular(item.source)
+        handle = open_regular(item.work_path)
         item.open_files.append(handle)
         try:
             document = pdfium.PdfDocument(handle)
@@ -430,7 +451,7 @@ class ReadEdxml(_Step):
         return item.outcome is None and item.media_type == XML.media_type
 
     def run(self, item: WorkItem, context: IngestContext) -> None:
-        with open_regular(item.source) as handle:
+        with open_regular(item.work_path) as handle:
             data = handle.read(context.settings.max_input_bytes + 1)
         try:
             package = edxml.parse(data, context.settings.max_input_bytes)

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from archive.errors import StorageError
-from archive.models import AccessLevel
+from archive.models import AccessLevel, FileRole
 from archive.repository import Archive
 from ingest.contracts import IngestContext, IngestSettings, RecognizedPage, Status
 from ingest.pipeline import PIPELINE, ingest_one
@@ -36,6 +36,10 @@ class CrashingOcr:
 
 def _context(archive: Archive, ocr=None, **settings) -> IngestContext:
     return IngestContext(archive, ocr or TesseractEngine(), IngestSettings(**settings))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _png(width: int, height: int, mode: str = "L") -> bytes:
@@ -175,13 +179,61 @@ class RewritingOcr:
         return RecognizedPage("text")
 
 
-def test_a_file_changed_during_ingest_is_not_sealed(archive: Archive, tmp_path: Path) -> None:
+def test_a_file_rewritten_during_ocr_is_archived_as_it_was_read(
+    archive: Archive, tmp_path: Path
+) -> None:
+    """The input is read once, at intake: what is sealed is the bytes that were checked and
+    recognised, never a mix of two versions; the new version is another input."""
+    source = tmp_path / "scan.png"
+    first = _png(400, 300)
+    source.write_bytes(first)
+    result = ingest_one(source, _context(archive, RewritingOcr(source)))
+    assert result.status is Status.SEALED
+    assert result.sha256 == hashlib.sha256(first).hexdigest() != _sha256(source)
+    record = archive.get(result.record_id or "", AccessLevel.INTERNAL)
+    original = record.file(FileRole.ORIGINAL)
+    assert original is not None and archive.blobs.read_bytes(original.sha256) == first
+
+
+def test_a_file_changing_while_it_is_read_is_quarantined(
+    archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source = tmp_path / "scan.png"
     source.write_bytes(_png(400, 300))
-    result = ingest_one(source, _context(archive, RewritingOcr(source)))
+    stage = archive.blobs.stage
+
+    def scanner_still_writing(handle):  # type: ignore[no-untyped-def]
+        with source.open("ab") as more:
+            more.write(b"the rest of the page")
+        return stage(handle)
+
+    monkeypatch.setattr(archive.blobs, "stage", scanner_still_writing)
+    result = ingest_one(source, _context(archive))
     assert result.status is Status.QUARANTINED
-    assert result.reason == "the file changed while it was being ingested"
+    assert result.reason == "the file changed while it was being read"
     assert archive.count_records() == 0
+    assert not list(archive.blobs.iter_hashes()), "a staged copy was left in the store"
+
+
+def test_an_input_is_opened_once(
+    archive: Archive, sample_scans: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingest import steps
+
+    opened: list[Path] = []
+    real = steps.open_regular
+
+    def counting(path: Path):  # type: ignore[no-untyped-def]
+        opened.append(path)
+        return real(path)
+
+    monkeypatch.setattr(steps, "open_regular", counting)
+    for source in sample_scans:
+        opened.clear()
+        result = ingest_one(source, _context(archive, access=AccessLevel.PUBLIC))
+        assert result.status is Status.SEALED, result.reason
+        assert opened.count(source) == 1, f"{source.name} opened {opened.count(source)} times"
+    assert not [p for p in archive.blobs.root.iterdir() if p.is_file()], "staged copies left"
 
 
 def test_an_oversized_input_is_listed_but_not_copied(archive: Archive, tmp_path: Path) -> None:
