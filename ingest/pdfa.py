@@ -136,7 +136,7 @@ def _image_stream(pdf: pikepdf.Pdf, visual: Image.Image) -> pikepdf.Stream:
     if visual.mode != "L":
         visual = _as_rgb(visual)
     encoded = io.BytesIO()
-    visual.save(encoded, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+    visual.save(encoded, format="JPEG", quality=JPEG_QUALITY)
     return pikepdf.Stream(
         pdf,
         encoded.getvalue(),
