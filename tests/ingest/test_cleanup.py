@@ -20,16 +20,6 @@ PHRASES = ["QUYẾT ĐỊNH", "1482/QĐ-UBND", "chuyển đổi số", "Chính p
 
 
 @pytest.fixture(scope="module")
-def engine() -> TesseractEngine:
-    engine = TesseractEngine()
-    try:
-        engine.check("vie+eng")
-    except Exception as exc:  # noqa: BLE001 - any missing part means: cannot run here
-        pytest.skip(str(exc))
-    return engine
-
-
-@pytest.fixture(scope="module")
 def page() -> Image.Image:
     return cleanup.grayscale(render_page(SAMPLES[0], 200, 0))
 

@@ -147,16 +147,6 @@ def test_any_number_place_and_date_round_trip(
     assert (found.place, found.issued_date) == (place, day)
 
 
-@pytest.fixture(scope="module")
-def engine() -> TesseractEngine:
-    engine = TesseractEngine()
-    try:
-        engine.check("vie+eng")
-    except Exception as exc:  # noqa: BLE001 - any missing part means: cannot run here
-        pytest.skip(str(exc))
-    return engine
-
-
 def test_real_ocr_of_the_sample_documents(engine: TesseractEngine) -> None:
     found = [
         extract(engine.recognize(grayscale(render_page(doc, 200, n)), "vie+eng"))
