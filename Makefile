@@ -7,13 +7,16 @@ LUUTRU := $(VENV)/bin/luutru
 DEMO_HOME := demo-archive
 DEMO_SCANS := demo-scans
 
-.PHONY: demo test lint bench system-deps test-deps clean
+.PHONY: demo test lint bench system-deps test-deps bench-deps clean
 
 system-deps:
 	@bash scripts/system-deps.sh
 
 test-deps:
 	@bash scripts/system-deps.sh --with-browser
+
+bench-deps:
+	@bash scripts/system-deps.sh --with-bench
 
 $(VENV)/.installed: pyproject.toml | system-deps
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,7 +45,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: system-deps $(VENV)/.installed
+bench: system-deps bench-deps $(VENV)/.installed
 	$(PY) -m bench.run
 
 clean:

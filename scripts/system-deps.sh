@@ -3,6 +3,7 @@
 # tesseract-ocr + tesseract-ocr-vie: OCR; tesseract-ocr-osd: page orientation; fonts-dejavu-core: Vietnamese glyphs for the sample
 # scans (fonts-liberation 1.x draws boxes for them); python3-venv: the project's .venv.
 # With --with-browser (make test): chromium and chromium-driver for the web page tests.
+# With --with-bench (make bench): ghostscript, the baseline pdfium is measured against.
 set -euo pipefail
 
 missing=()
@@ -23,6 +24,9 @@ command -v make >/dev/null 2>&1 || missing+=(make)
 if [ "${1:-}" = "--with-browser" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+fi
+if [ "${1:-}" = "--with-bench" ]; then
+  command -v gs >/dev/null 2>&1 || missing+=(ghostscript)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
