@@ -66,6 +66,26 @@ TYPE_NAMES: dict[str, tuple[str, str]] = {
     ]
 }
 _ABBREVIATIONS = {abbreviation.upper(): abbreviation for _, abbreviation in TYPE_NAMES.values()}
+# OCR drops the bar of Đ ("QD-UBND"): a folded abbreviation that names one type only is put
+# back as written ("QD" → "QĐ"); "HD" could be HD (hướng dẫn) or HĐ (hợp đồng) and is not.
+_FOLDED_ABBREVIATIONS: dict[str, list[str]] = {}
+for _, _abbreviation in TYPE_NAMES.values():
+    _FOLDED_ABBREVIATIONS.setdefault(fold(_abbreviation).upper(), []).append(_abbreviation)
+# Provinces and centrally run cities (before the 2025 merger, as older records name them):
+# a place read with a lost mark ("Đà Nang") is put back when it folds to one of them.
+PROVINCES = [
+    "An Giang", "Bà Rịa - Vũng Tàu", "Bạc Liêu", "Bắc Giang", "Bắc Kạn", "Bắc Ninh",
+    "Bến Tre", "Bình Dương", "Bình Định", "Bình Phước", "Bình Thuận", "Cà Mau", "Cao Bằng",
+    "Cần Thơ", "Đà Nẵng", "Đắk Lắk", "Đắk Nông", "Điện Biên", "Đồng Nai", "Đồng Tháp",
+    "Gia Lai", "Hà Giang", "Hà Nam", "Hà Nội", "Hà Tĩnh", "Hải Dương", "Hải Phòng",
+    "Hậu Giang", "Hòa Bình", "Hưng Yên", "Khánh Hòa", "Kiên Giang", "Kon Tum", "Lai Châu",
+    "Lạng Sơn", "Lào Cai", "Lâm Đồng", "Long An", "Nam Định", "Nghệ An", "Ninh Bình",
+    "Ninh Thuận", "Phú Thọ", "Phú Yên", "Quảng Bình", "Quảng Nam", "Quảng Ngãi",
+    "Quảng Ninh", "Quảng Trị", "Sóc Trăng", "Sơn La", "Tây Ninh", "Thái Bình", "Thái Nguyên",
+    "Thanh Hóa", "Thừa Thiên Huế", "Huế", "Tiền Giang", "Thành phố Hồ Chí Minh", "Trà Vinh",
+    "Tuyên Quang", "Vĩnh Long", "Vĩnh Phúc", "Yên Bái",
+]  # fmt: skip
+_PROVINCES_FOLDED = {" ".join(fold(name).lower().split()): name for name in PROVINCES}
 _NOTATION = re.compile(r"^\d+(?:/\d{4})?(?:/|-)[^\W\d_][\w.-]*(?:/[\w.-]+)*$")
 _SUBJECT_LEAD = re.compile(r"^(v\s*/\s*v|ve viec)\b")
 _BODY_LEADS = ("can cu", "kinh gui", "dieu ", "thuc hien", "xet ", "theo ", "nam ")
@@ -156,7 +176,26 @@ def extract(page: RecognizedPage) -> DocumentMetadata:
     if number_at is not None:
         _read_issuer(lines[:number_at], middle, found)
     _read_type_and_subject(lines[header_end + 1 : header_end + 6], middle, found)
+    found.number = _restored_notation(found.number, found.type_name)
     return found
+
+
+def _restored_notation(notation: str, type_name: str) -> str:
+    """Put back the Đ that OCR dropped from the type abbreviation of a notation."""
+    expected = TYPE_NAMES.get(" ".join(fold(type_name).upper().split()), ("", ""))[1]
+    parts = re.split(r"([/-])", notation)
+    for i in range(2, len(parts), 2):
+        candidates = _FOLDED_ABBREVIATIONS.get(fold(parts[i]).upper(), [])
+        if expected in candidates:
+            parts[i] = expected  # the type name printed on the page decides
+        elif len(candidates) == 1:
+            parts[i] = candidates[0]
+    return "".join(parts)
+
+
+def known_place(place: str) -> str:
+    """``place`` as the province it names when OCR lost a mark of it, else as read."""
+    return _PROVINCES_FOLDED.get(" ".join(fold(place).lower().split()), place)
 
 
 def _number_span(line: Line) -> tuple[int, int] | None:
@@ -237,7 +276,7 @@ def _read_place_date(lines: list[Line], middle: float, found: DocumentMetadata) 
                 return index
             found.issued_date = when
             if place and _sure(place):
-                found.place = _text(place).strip(" ,")
+                found.place = known_place(_text(place).strip(" ,"))
             else:
                 found.unsure.append("place: not read before the date")
             return index
@@ -261,8 +300,32 @@ def _read_issuer(header: list[Line], middle: float, found: DocumentMetadata) -> 
     found.issuer = text
 
 
+def _centre(line: Line) -> float:
+    return (min(w.left for w in line) + max(w.left + w.width for w in line)) / 2
+
+
+def _read_letter_subject(following: list[Line], middle: float, found: DocumentMetadata) -> None:
+    """A công văn's subject ("V/v …") stands under its number in the issuer's column, over
+    one to three lines, until the column is empty or the body begins ("Kính gửi")."""
+    subject: Line = []
+    for line in following:
+        left = _left_column(line, middle)
+        folded = " ".join(fold(_text(left)).lower().split()) if left else ""
+        if not left or (subject and folded.startswith(_BODY_LEADS)):
+            break
+        subject.extend(left)
+    if not _sure(subject):
+        found.unsure.append("subject: not sure of its words")
+        return
+    found.subject = _text(subject)
+
+
 def _read_type_and_subject(following: list[Line], middle: float, found: DocumentMetadata) -> None:
     if not following:
+        return
+    first = " ".join(fold(_text(following[0])).lower().split())
+    if _SUBJECT_LEAD.match(first) and _centre(following[0]) < 0.8 * middle:
+        _read_letter_subject(following, middle, found)
         return
     key = " ".join(fold(_text(following[0])).upper().replace(".", " ").split())
     rest = following

@@ -120,16 +120,24 @@ SAMPLES = [
 ]
 
 
-def render_page(doc: SampleDocument, dpi: int = 200, seed: int = 0) -> Image.Image:
-    """One A4 page at ``dpi``, with a little scanner noise so OCR meets a scan, not a drawing."""
+def render_page(
+    doc: SampleDocument,
+    dpi: int = 200,
+    seed: int = 0,
+    fonts: tuple[Path, Path] | None = None,
+) -> Image.Image:
+    """One A4 page at ``dpi``, with a little scanner noise so OCR meets a scan, not a drawing.
+    ``fonts`` is (regular, bold); the default is the first Vietnamese serif font found."""
     width, height = round(8.27 * dpi), round(11.69 * dpi)
     page = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(page)
     point = dpi / 72
-    regular = ImageFont.truetype(str(find_font()), round(13 * point))
-    bold = ImageFont.truetype(str(find_font(bold=True)), round(13 * point))
-    header = ImageFont.truetype(str(find_font(bold=True)), round(11 * point))
-    title = ImageFont.truetype(str(find_font(bold=True)), round(15 * point))
+    plain, heavy = fonts or (find_font(), find_font(bold=True))
+    regular = ImageFont.truetype(str(plain), round(13 * point))
+    small = ImageFont.truetype(str(plain), round(12 * point))
+    bold = ImageFont.truetype(str(heavy), round(13 * point))
+    header = ImageFont.truetype(str(heavy), round(11 * point))
+    title = ImageFont.truetype(str(heavy), round(15 * point))
     margin, line = round(0.8 * dpi), round(20 * point)
     left_center, right_center = margin + round(1.4 * dpi), width - margin - round(2.0 * dpi)
 
@@ -144,17 +152,31 @@ def render_page(doc: SampleDocument, dpi: int = 200, seed: int = 0) -> Image.Ima
     centred(right_center, y + line, "Độc lập - Tự do - Hạnh phúc", header)
     centred(left_center, y + 3 * line, doc.number, regular)
     centred(right_center, y + 3 * line, doc.place_date, regular)
+    if not doc.type_name:
+        # A công văn: its V/v subject stands under the number, in the issuer's column.
+        for n, part in enumerate(wrap_text(doc.subject, small, round(2.9 * dpi))):
+            centred(left_center, y + 4 * line + n * round(0.9 * line), part, small)
     y += 6 * line
     if doc.type_name:
         centred(width / 2, y, doc.type_name, title)
         y += round(1.5 * line)
-    centred(width / 2, y, doc.subject, bold)
+        centred(width / 2, y, doc.subject, bold)
     y += 3 * line
     for paragraph in doc.body:
         draw.text((margin, y), paragraph, font=regular, fill="black")
         y += round(1.5 * line)
     centred(right_center, y + 2 * line, doc.signer, bold)
     return _scanner_noise(page, seed)
+
+
+def wrap_text(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and font.getlength(f"{lines[-1]} {word}") <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return lines
 
 
 def _scanner_noise(page: Image.Image, seed: int) -> Image.Image:

@@ -171,3 +171,21 @@ def test_real_ocr_of_the_sample_documents(engine: TesseractEngine) -> None:
     )
     assert report.subject == "Tổng kết công tác văn thư, lưu trữ năm 2024"
     assert fold(report.issuer).startswith("BO NOI VU")
+
+
+def test_a_lost_bar_of_d_is_put_back_in_the_notation() -> None:
+    from ingest.metadata import _restored_notation
+
+    assert _restored_notation("2635/QD-SYT", "QUYẾT ĐỊNH") == "2635/QĐ-SYT"
+    assert _restored_notation("12/2020/ND-CP", "") == "12/2020/NĐ-CP"  # one type folds so
+    assert _restored_notation("7/HD-UBND", "") == "7/HD-UBND"  # HD or HĐ: left as read
+    assert _restored_notation("7/HD-UBND", "HỢP ĐỒNG") == "7/HĐ-UBND"
+    assert _restored_notation("7816/VPCP-TTĐT", "") == "7816/VPCP-TTĐT"
+
+
+def test_a_province_read_without_its_marks_is_put_back() -> None:
+    from ingest.metadata import known_place
+
+    assert known_place("Đà Nang") == "Đà Nẵng"
+    assert known_place("Thua Thien  Hue") == "Thừa Thiên Huế"
+    assert known_place("Lương Sơn") == "Lương Sơn"  # a district: kept as read
