@@ -44,7 +44,6 @@ from archive.models import AccessLevel
 from archive.repository import Archive
 from archive.revision import history
 from archive.verify import RecordVerification, loose_modes, verify_record
-from ingest.contracts import IngestSettings
 from ingest.runner import collect_inputs
 from search.contracts import SearchHit
 from search.indexer import rebuild
@@ -177,9 +176,7 @@ def ingest(
     if watch and (len(paths) != 1 or not paths[0].is_dir()):
         raise typer.BadParameter("takes exactly one directory to watch", param_hint="--watch")
     with opened(ctx, home) as services:
-        settings = IngestSettings(
-            access=level, series_code=check_series(services, series), closed_year=closed_year
-        )
+        settings = services.ingest_settings(level, check_series(services, series), closed_year)
         jobs = workers or len(os.sched_getaffinity(0))
         report = IngestReport()
         if watch:

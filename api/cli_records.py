@@ -29,7 +29,6 @@ from api.services import IngestReport
 from archive.errors import SearchUnavailable
 from archive.models import AccessLevel
 from archive.revision import revise_record
-from ingest.contracts import IngestSettings
 from search.indexer import index_records
 
 TextOption = Annotated[str | None, typer.Option(metavar="TEXT", show_default=False)]
@@ -203,9 +202,7 @@ def quarantine_retry(
     level = parse_access(access)
     check_closed_year(closed_year)
     with opened(ctx, home) as services:
-        settings = IngestSettings(
-            access=level, series_code=check_series(services, series), closed_year=closed_year
-        )
+        settings = services.ingest_settings(level, check_series(services, series), closed_year)
         entries = services.archive.quarantine_shelf.entries(entry_ids or None)
         report = IngestReport()
         run_with_progress(

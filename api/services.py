@@ -11,10 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archive.errors import SearchUnavailable
+from archive.errors import ConfigError, SearchUnavailable
 from archive.home import ArchiveHome
-from archive.models import QuarantineEntry
+from archive.models import AccessLevel, QuarantineEntry
 from archive.repository import Archive
+from ingest.agencies import read_names
 from ingest.contracts import IngestContext, IngestResult, IngestSettings, Status
 from ingest.pipeline import ingest_one
 from ingest.runner import Inputs, run_ingest
@@ -95,6 +96,23 @@ class Services:
         """The archive's retention schedule: ``schedule.toml`` in the home, else the default."""
         own = self.archive.home.root / "schedule.toml"
         return load_schedule(own) if own.is_file() else load_schedule()
+
+    def ingest_settings(
+        self,
+        access: AccessLevel | None = None,
+        series_code: str | None = None,
+        closed_year: int | None = None,
+    ) -> IngestSettings:
+        """Settings for an ingest into this archive: the options given, and the archive's own
+        issuing bodies from ``agencies.txt`` in its home (``ingest.agencies``)."""
+        own = self.archive.home.root / "agencies.txt"
+        try:
+            names = tuple(read_names(own)) if own.is_file() else ()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read {own}: {exc}") from exc
+        return IngestSettings(
+            access=access, series_code=series_code, closed_year=closed_year, agency_names=names
+        )
 
     def ingest(
         self,

@@ -32,7 +32,7 @@ from archive.home import ArchiveHome
 from archive.models import AccessLevel
 from archive.repository import Archive
 from archive.text import fold
-from bench import corpus
+from bench import corpus, kill_ingest, quality
 from ingest.contracts import IngestContext, IngestSettings
 from ingest.pipeline import ingest_one
 from ingest.sample_scans import SAMPLES, render_page
@@ -409,27 +409,36 @@ def _machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller inputs")
-    parser.add_argument("--only", choices=["ocr", "pool", "rasterize", "hash", "search"])
+    parser.add_argument(
+        "--only",
+        choices=["ocr", "pool", "rasterize", "hash", "search", "cer", "metadata", "crash"],
+    )
     options = parser.parse_args()
     sizes = (
         {"pages": 4, "pdf_pages": 4, "mib": 64, "records": 2000, "queries": 100}
+        | {"cer_pages": 4, "crash_files": 20, "kills": 3}
         if options.quick
         else {"pages": 48, "pdf_pages": 20, "mib": 512, "records": 20000, "queries": 300}
+        | {"cer_pages": 24, "crash_files": 200, "kills": 20}
     )
-    runs: dict[str, Callable[[], Section]] = {
+    runs: dict[str, Callable[[], Section | str]] = {
         "ocr": lambda: bench_ocr(sizes["pages"]),
         "pool": bench_pool,
         "rasterize": lambda: bench_rasterize(sizes["pdf_pages"]),
         "hash": lambda: bench_hash(sizes["mib"]),
         "search": lambda: bench_search(sizes["records"], sizes["queries"]),
+        "cer": lambda: quality.bench_cer(sizes["cer_pages"]),
+        "metadata": quality.bench_metadata,
+        "crash": lambda: kill_ingest.run(sizes["crash_files"], sizes["kills"]),
     }
     sections = []
     for name, run in runs.items():
         if options.only in (None, name):
             print(f"running {name} …", flush=True)
-            section = run()
-            print(section.markdown(), flush=True)
-            sections.append(section)
+            done = run()
+            text = done if isinstance(done, str) else done.markdown()
+            print(text, flush=True)
+            sections.append(text)
     if options.quick or options.only:
         print(f"partial run: {RESULTS} left as it is (it holds full runs only)")
         return
@@ -440,7 +449,7 @@ def main() -> None:
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {_machine()}.",
         "",
     ]
-    RESULTS.write_text("\n".join([*header, *(s.markdown() for s in sections)]), encoding="utf-8")
+    RESULTS.write_text("\n".join([*header, *sections]), encoding="utf-8")
     print(f"wrote {RESULTS}")
 
 

@@ -102,6 +102,9 @@ class IngestSettings:
     max_input_pixels: int = 2_000_000_000
     # One page's OCR; a page over it is retried once, then reported as failed.
     page_timeout_seconds: int = 180
+    # The archive's own issuing bodies (``agencies.txt`` in its home), besides the built-in
+    # list, whose marks are put back when OCR drops them (``ingest.agencies``).
+    agency_names: tuple[str, ...] = ()
 
     def placement(self) -> Placement:
         return Placement(self.access or DEFAULT_ACCESS, self.series_code, self.closed_year)

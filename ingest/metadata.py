@@ -19,6 +19,7 @@ from datetime import date
 from statistics import median
 
 from archive.text import fold, normalize
+from ingest.agencies import NameBook, known_place, name_book
 from ingest.contracts import RecognizedPage, Word
 
 # Words this unsure (tesseract's 0-100) make a field unsure.
@@ -71,21 +72,6 @@ _ABBREVIATIONS = {abbreviation.upper(): abbreviation for _, abbreviation in TYPE
 _FOLDED_ABBREVIATIONS: dict[str, list[str]] = {}
 for _, _abbreviation in TYPE_NAMES.values():
     _FOLDED_ABBREVIATIONS.setdefault(fold(_abbreviation).upper(), []).append(_abbreviation)
-# Provinces and centrally run cities (before the 2025 merger, as older records name them):
-# a place read with a lost mark ("Đà Nang") is put back when it folds to one of them.
-PROVINCES = [
-    "An Giang", "Bà Rịa - Vũng Tàu", "Bạc Liêu", "Bắc Giang", "Bắc Kạn", "Bắc Ninh",
-    "Bến Tre", "Bình Dương", "Bình Định", "Bình Phước", "Bình Thuận", "Cà Mau", "Cao Bằng",
-    "Cần Thơ", "Đà Nẵng", "Đắk Lắk", "Đắk Nông", "Điện Biên", "Đồng Nai", "Đồng Tháp",
-    "Gia Lai", "Hà Giang", "Hà Nam", "Hà Nội", "Hà Tĩnh", "Hải Dương", "Hải Phòng",
-    "Hậu Giang", "Hòa Bình", "Hưng Yên", "Khánh Hòa", "Kiên Giang", "Kon Tum", "Lai Châu",
-    "Lạng Sơn", "Lào Cai", "Lâm Đồng", "Long An", "Nam Định", "Nghệ An", "Ninh Bình",
-    "Ninh Thuận", "Phú Thọ", "Phú Yên", "Quảng Bình", "Quảng Nam", "Quảng Ngãi",
-    "Quảng Ninh", "Quảng Trị", "Sóc Trăng", "Sơn La", "Tây Ninh", "Thái Bình", "Thái Nguyên",
-    "Thanh Hóa", "Thừa Thiên Huế", "Huế", "Tiền Giang", "Thành phố Hồ Chí Minh", "Trà Vinh",
-    "Tuyên Quang", "Vĩnh Long", "Vĩnh Phúc", "Yên Bái",
-]  # fmt: skip
-_PROVINCES_FOLDED = {" ".join(fold(name).lower().split()): name for name in PROVINCES}
 _NOTATION = re.compile(r"^\d+(?:/\d{4})?(?:/|-)[^\W\d_][\w.-]*(?:/[\w.-]+)*$")
 _SUBJECT_LEAD = re.compile(r"^(v\s*/\s*v|ve viec)\b")
 _BODY_LEADS = ("can cu", "kinh gui", "dieu ", "thuc hien", "xet ", "theo ", "nam ")
@@ -159,8 +145,9 @@ def _left_column(line: Line, middle: float) -> Line:
     return [w for w in line if w.left + w.width / 2 < middle] if middle else line
 
 
-def extract(page: RecognizedPage) -> DocumentMetadata:
-    """The metadata of the document whose first page is ``page``."""
+def extract(page: RecognizedPage, names: NameBook | None = None) -> DocumentMetadata:
+    """The metadata of the document whose first page is ``page``; ``names`` are the known
+    issuing bodies whose lost marks are put back (``ingest.agencies``)."""
     found = DocumentMetadata()
     lines = lines_of(page)
     middle = page.width / 2 if page.width else 0
@@ -174,15 +161,18 @@ def extract(page: RecognizedPage) -> DocumentMetadata:
         found.unsure.append("no header found (number, place and date)")
         return found
     if number_at is not None:
-        _read_issuer(lines[:number_at], middle, found)
+        _read_issuer(lines[:number_at], middle, found, names or name_book())
     _read_type_and_subject(lines[header_end + 1 : header_end + 6], middle, found)
-    found.number = _restored_notation(found.number, found.type_name)
+    found.number = _restored_notation(found.number, found.type_name, found.issuer)
     return found
 
 
-def _restored_notation(notation: str, type_name: str) -> str:
-    """Put back the Đ that OCR dropped from the type abbreviation of a notation."""
+def _restored_notation(notation: str, type_name: str, issuer: str) -> str:
+    """Put back the Đ that OCR dropped from a notation: from the type abbreviation ("QD" →
+    "QĐ"), and from the issuer's abbreviation when it is the initials of the issuer's words
+    ("BKHDT" under "BỘ KẾ HOẠCH VÀ ĐẦU TƯ" → "BKHĐT"; Decree 30/2020, Appendix I)."""
     expected = TYPE_NAMES.get(" ".join(fold(type_name).upper().split()), ("", ""))[1]
+    initials = _initials_runs(issuer)
     parts = re.split(r"([/-])", notation)
     for i in range(2, len(parts), 2):
         candidates = _FOLDED_ABBREVIATIONS.get(fold(parts[i]).upper(), [])
@@ -190,12 +180,21 @@ def _restored_notation(notation: str, type_name: str) -> str:
             parts[i] = expected  # the type name printed on the page decides
         elif len(candidates) == 1:
             parts[i] = candidates[0]
+        elif "D" in parts[i] and fold(parts[i]) == parts[i]:
+            spelled = {run for run in initials if fold(run) == parts[i]}
+            if len(spelled) == 1:
+                parts[i] = spelled.pop()
     return "".join(parts)
 
 
-def known_place(place: str) -> str:
-    """``place`` as the province it names when OCR lost a mark of it, else as read."""
-    return _PROVINCES_FOLDED.get(" ".join(fold(place).lower().split()), place)
+def _initials_runs(issuer: str) -> set[str]:
+    """The initials of every run of the issuer's words ("và" and dashes skipped), in capitals
+    with Đ kept: "SỞ GIÁO DỤC VÀ ĐÀO TẠO" gives "SGDĐT", "GDĐT", "ĐT", …"""
+    words = [w for w in normalize(issuer).upper().split() if w.strip(",-") and w != "VÀ"]
+    letters = ["Đ" if w[0] == "Đ" else fold(w[0]) for w in words]
+    return {
+        "".join(letters[a:b]) for a in range(len(letters)) for b in range(a + 2, len(letters) + 1)
+    }
 
 
 def _number_span(line: Line) -> tuple[int, int] | None:
@@ -284,7 +283,9 @@ def _read_place_date(lines: list[Line], middle: float, found: DocumentMetadata) 
     return None
 
 
-def _read_issuer(header: list[Line], middle: float, found: DocumentMetadata) -> None:
+def _read_issuer(
+    header: list[Line], middle: float, found: DocumentMetadata, names: NameBook
+) -> None:
     left = [
         words
         for words in (_left_column(line, middle) for line in header)
@@ -297,7 +298,7 @@ def _read_issuer(header: list[Line], middle: float, found: DocumentMetadata) -> 
     if not all(_sure(words) for words in left):
         found.unsure.append(f"issuer: read {text!r}, not sure of it")
         return
-    found.issuer = text
+    found.issuer = names.restore(text)
 
 
 def _centre(line: Line) -> float:

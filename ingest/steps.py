@@ -22,6 +22,7 @@ from archive.models import FileRole
 from archive.repository import Description, IncomingFile
 from archive.text import fold, path_text
 from ingest import cleanup, edxml, pdf, pdfa
+from ingest.agencies import name_book
 from ingest.contracts import (
     IngestContext,
     IngestResult,
@@ -290,7 +291,8 @@ class Describe(_Step):
         if isinstance(item.declared, edxml.EdxmlDocument):
             found = _declared_metadata(item.declared)
         else:
-            found = extract(item.recognized[0]) if item.recognized else DocumentMetadata()
+            names = name_book(context.settings.agency_names)
+            found = extract(item.recognized[0], names) if item.recognized else DocumentMetadata()
         item.warnings.extend(f"metadata: {note}" for note in found.unsure)
         item.description = Description(
             title=found.title or path_text(item.source.stem),

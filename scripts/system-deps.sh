@@ -3,7 +3,8 @@
 # tesseract-ocr + tesseract-ocr-vie: OCR; tesseract-ocr-osd: page orientation; fonts-dejavu-core: Vietnamese glyphs for the sample
 # scans (fonts-liberation 1.x draws boxes for them); python3-venv: the project's .venv.
 # With --with-browser (make test): chromium and chromium-driver for the web page tests.
-# With --with-bench (make bench): ghostscript, the baseline pdfium is measured against.
+# With --with-bench (make bench): ghostscript, the baseline pdfium is measured against, and the
+# Liberation and Noto fonts the quality benches render pages in.
 set -euo pipefail
 
 missing=()
@@ -27,6 +28,9 @@ if [ "${1:-}" = "--with-browser" ]; then
 fi
 if [ "${1:-}" = "--with-bench" ]; then
   command -v gs >/dev/null 2>&1 || missing+=(ghostscript)
+  # The OCR and metadata benches render pages in a Times-metric font and Noto Serif too.
+  [ -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || missing+=(fonts-liberation2)
+  [ -f /usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf ] || missing+=(fonts-noto-core)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

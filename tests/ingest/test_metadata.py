@@ -4,7 +4,7 @@ documents, on OCR noise, and as a property over numbers, places and dates."""
 from datetime import date
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archive.text import fold
@@ -173,18 +173,115 @@ def test_real_ocr_of_the_sample_documents(engine: TesseractEngine) -> None:
     assert fold(report.issuer).startswith("BO NOI VU")
 
 
+# Issuer words with and without their marks, as OCR gives them.
+_ISSUER_WORDS = [
+    "BỘ",
+    "BO",
+    "THÔNG",
+    "THONG",
+    "TIN",
+    "VÀ",
+    "VA",
+    "TRUYỀN",
+    "TRUYEN",
+    "SỞ",
+    "SO",
+    "Y",
+    "TẾ",
+    "TE",
+    "UBND",
+    "TỈNH",
+    "TINH",
+    "HÒA",
+    "HOA",
+    "BÌNH",
+    "BINH",
+    "CỤC",
+    "CUC",
+    "VĂN",
+    "VAN",
+    "THƯ",
+    "THU",
+    "LƯU",
+    "LUU",
+    "TRỮ",
+    "TRU",
+    "NHÀ",
+    "NHA",
+    "NƯỚC",
+    "NUOC",
+    "XÃ",
+    "XA",
+    "TÂN",
+    "TAN",
+    ",",
+    "-",
+    "Đ",
+]
+
+
 def test_a_lost_bar_of_d_is_put_back_in_the_notation() -> None:
     from ingest.metadata import _restored_notation
 
-    assert _restored_notation("2635/QD-SYT", "QUYẾT ĐỊNH") == "2635/QĐ-SYT"
-    assert _restored_notation("12/2020/ND-CP", "") == "12/2020/NĐ-CP"  # one type folds so
-    assert _restored_notation("7/HD-UBND", "") == "7/HD-UBND"  # HD or HĐ: left as read
-    assert _restored_notation("7/HD-UBND", "HỢP ĐỒNG") == "7/HĐ-UBND"
-    assert _restored_notation("7816/VPCP-TTĐT", "") == "7816/VPCP-TTĐT"
+    assert _restored_notation("2635/QD-SYT", "QUYẾT ĐỊNH", "") == "2635/QĐ-SYT"
+    assert _restored_notation("12/2020/ND-CP", "", "") == "12/2020/NĐ-CP"  # one type folds so
+    assert _restored_notation("7/HD-UBND", "", "") == "7/HD-UBND"  # HD or HĐ: left as read
+    assert _restored_notation("7/HD-UBND", "HỢP ĐỒNG", "") == "7/HĐ-UBND"
+    assert _restored_notation("7816/VPCP-TTĐT", "", "") == "7816/VPCP-TTĐT"
+
+
+def test_the_issuers_initials_put_back_the_bar_of_d_in_its_code() -> None:
+    from ingest.metadata import _restored_notation
+
+    planning = "BỘ KẾ HOẠCH VÀ ĐẦU TƯ"
+    assert _restored_notation("1310/QĐ-BKHDT", "QUYẾT ĐỊNH", planning) == "1310/QĐ-BKHĐT"
+    education = "UBND TỈNH NGHỆ AN SỞ GIÁO DỤC VÀ ĐÀO TẠO"
+    assert _restored_notation("238/QĐ-SGDDT", "", education) == "238/QĐ-SGDĐT"
+    # Not the initials of the issuer: left as read.
+    assert _restored_notation("5/KH-SGDDT", "", "BỘ TÀI CHÍNH") == "5/KH-SGDDT"
+    assert _restored_notation("9/UBND-VP", "", "ỦY BAN NHÂN DÂN TỈNH ĐỒNG NAI") == "9/UBND-VP"
+
+
+def test_marks_lost_from_an_issuer_are_put_back_from_the_list_of_bodies() -> None:
+    from ingest.agencies import name_book
+
+    book = name_book()
+    assert book.restore("BO THONG TIN VÀ TRUYEN THONG") == "BỘ THÔNG TIN VÀ TRUYỀN THÔNG"
+    assert book.restore("UBND THÀNH PHO CAN THƠ SỞ Y TẾ") == "UBND THÀNH PHỐ CẦN THƠ SỞ Y TẾ"
+    assert book.restore("BỘ VAN HOA, THE THAO VÀ DU LỊCH") == "BỘ VĂN HÓA, THỂ THAO VÀ DU LỊCH"
+    # Words of an unlisted body: put back beside a neighbour they stand with in a listed
+    # name, and only there.
+    assert (
+        book.restore("PHÒNG NÔNG NGHIỆP VÀ PHÁT TRIEN NONG THON")
+        == "PHÒNG NÔNG NGHIỆP VÀ PHÁT TRIỂN NÔNG THÔN"
+    )
+    assert book.restore("ỦY BAN NHÂN DÂN XA TAN LAP") == "ỦY BAN NHÂN DÂN XÃ TAN LAP"
+    assert book.restore("CONG TY TNHH AN PHAT") == "CONG TY TNHH AN PHAT"
+    # Marks that were read are never changed, even where a listed name differs.
+    assert book.restore("BỘ THỐNG TIN") == "BỘ THỐNG TIN"
+
+
+def test_an_archive_adds_its_own_bodies() -> None:
+    from ingest.agencies import name_book
+
+    assert name_book().restore("CONG TY AN PHAT") == "CONG TY AN PHAT"
+    own = name_book(("CÔNG TY AN PHÁT",))
+    assert own.restore("CONG TY AN PHAT") == "CÔNG TY AN PHÁT"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_ISSUER_WORDS), min_size=1, max_size=12))
+def test_restoring_marks_never_changes_the_letters(words: list[str]) -> None:
+    from ingest.agencies import name_book
+
+    text = " ".join(words)
+    restored = name_book().restore(text)
+    assert fold(restored) == fold(text)
+    assert len(restored.split()) == len(text.split())
 
 
 def test_a_province_read_without_its_marks_is_put_back() -> None:
-    from ingest.metadata import known_place
+    from ingest.agencies import known_place
 
     assert known_place("Đà Nang") == "Đà Nẵng"
     assert known_place("Thua Thien  Hue") == "Thừa Thiên Huế"
