@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 from archive.text import fold, normalize
@@ -83,8 +84,8 @@ class NameBook:
             self._phrases[key] = words if previous == words else None
             self.longest = max(self.longest, len(key))
             bare = [w.upper().rstrip(".,:;") for w in words]
-            for pair in zip(zip(key, key[1:], strict=False), zip(bare, bare[1:], strict=False)):
-                self._pairs.setdefault(pair[0], set()).add(pair[1])
+            for keys, pair in zip(pairwise(key), pairwise(bare), strict=True):
+                self._pairs.setdefault(keys, set()).add(pair)
 
     def _restore_word(self, words: list[str], keys: list[str], i: int) -> str:
         """Word ``i``, read in capitals without marks, given the marks it has beside its

@@ -4,7 +4,7 @@
 # scans (fonts-liberation 1.x draws boxes for them); python3-venv: the project's .venv.
 # With --with-browser (make test): chromium and chromium-driver for the web page tests.
 # With --with-bench (make bench): ghostscript, the baseline pdfium is measured against, and the
-# Liberation and Noto fonts the quality benches render pages in.
+# Noto fonts the quality benches render pages in.
 set -euo pipefail
 
 missing=()
@@ -19,6 +19,8 @@ if ! command -v tesseract >/dev/null 2>&1 || ! tesseract --list-langs 2>/dev/nul
   missing+=(tesseract-ocr-osd)
 fi
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ] || missing+=(fonts-dejavu-core)
+# Liberation Serif has the metrics of Times New Roman, which Decree 30/2020 asks documents to be set in.
+[ -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || missing+=(fonts-liberation2)
 command -v fc-match >/dev/null 2>&1 || missing+=(fontconfig)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 command -v make >/dev/null 2>&1 || missing+=(make)
@@ -28,8 +30,7 @@ if [ "${1:-}" = "--with-browser" ]; then
 fi
 if [ "${1:-}" = "--with-bench" ]; then
   command -v gs >/dev/null 2>&1 || missing+=(ghostscript)
-  # The OCR and metadata benches render pages in a Times-metric font and Noto Serif too.
-  [ -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || missing+=(fonts-liberation2)
+  # The OCR and metadata benches render pages in Noto Serif too.
   [ -f /usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf ] || missing+=(fonts-noto-core)
 fi
 
