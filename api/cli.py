@@ -9,7 +9,7 @@ import re
 import socket
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -23,7 +23,6 @@ from api.cli_common import (
     JsonOption,
     check_closed_year,
     check_series,
-    err,
     home_of,
     opened,
     out,
@@ -34,16 +33,15 @@ from api.cli_common import (
     run_with_progress,
     stop_on_signals,
 )
+from api.cli_integrity import evidence, keys_app, log_app, verify, warn_unencrypted
 from api.cli_records import edit, quarantine_app, review
-from api.errors import ExitCode
-from api.services import Housekeeping, IngestReport
-from api.views import record_json
+from api.services import IngestReport
+from api.views import provenance_json, record_json
 from archive.errors import AddressInUse
 from archive.home import ArchiveHome
 from archive.models import AccessLevel
 from archive.repository import Archive
 from archive.revision import history
-from archive.verify import RecordVerification, loose_modes, verify_record
 from ingest.runner import collect_inputs
 from search.contracts import SearchHit
 from search.indexer import rebuild
@@ -57,7 +55,11 @@ app = typer.Typer(
 )
 app.command()(edit)
 app.command()(review)
+app.command()(verify)
+app.command()(evidence)
 app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(keys_app, name="keys")
+app.add_typer(log_app, name="log")
 
 
 @app.callback()
@@ -91,6 +93,15 @@ def init(
     out.print(f"Archive home {escape(str(report.home))}: {state}.")
     key_state = "new key" if report.created_key else "existing key"
     out.print(f"Signing key (Ed25519, {key_state}): id {report.key_id}")
+    out.print(
+        f"Key fingerprint: {report.fingerprint}\n"
+        "  Write it down outside the archive (on paper, in the agency's register): "
+        "'luutru verify --trusted-key FINGERPRINT' checks the seals against it."
+    )
+    if report.logged_entries:
+        out.print(f"Entered {report.logged_entries} earlier record(s) in the log.")
+    if report.key_encrypted is False:
+        warn_unencrypted()
 
 
 @app.command()
@@ -220,6 +231,7 @@ def show(
         view = {
             **record_json(record, services.archive.text_of(record)),
             "changes": history(services.archive, record.id),
+            **provenance_json(services.archive, record.id),
         }
     if as_json:
         print_json(view)
@@ -240,6 +252,7 @@ def show(
     for f in view["files"]:
         files.add_row(f["role"], f["media_type"], str(f["size"]), f["sha256"])
     out.print(files)
+    _print_provenance(view)
     if view["changes"]:
         changes = Table(title="Changes")
         for column in ("when", "by", "field", "old", "new", "reason"):
@@ -253,6 +266,27 @@ def show(
 
 _BOLD = re.compile(r"<b>(.*?)</b>")
 TABLE_SNIPPET_CHARS = 120
+
+
+def _print_provenance(view: dict[str, Any]) -> None:
+    for check in view["signatures"]:
+        colour = "green" if check["status"] == "valid" else "red"
+        out.print(
+            f"Signature [{colour}]{check['status']}[/]: {escape(check['signer'])}"
+            f" ({escape(check.get('signing_time') or 'no signing time')})"
+            + (f" — {escape(check['reason'])}" if check.get("reason") else "")
+        )
+    for entry in view["log"]:
+        out.print(f"Log entry {entry['seq']} ({entry['kind']}), {entry['logged_at']}")
+    if view["events"]:
+        events = Table(title="Events")
+        for column in ("when", "event", "outcome", "by", "detail"):
+            events.add_column(column, overflow="fold")
+        for e in view["events"]:
+            events.add_row(
+                e["at"], e["kind"], e["outcome"], escape(e["agent"]), escape(e["detail"])
+            )
+        out.print(events)
 
 
 def _snippet_text(snippet: str) -> Text:
@@ -304,91 +338,6 @@ def search(
     for hit in results.hits:
         table.add_row(*(cell(hit) for cell in shown.values()))
     out.print(table)
-
-
-@app.command()
-def verify(
-    ctx: typer.Context,
-    record_ids: Annotated[
-        list[str] | None,
-        typer.Argument(
-            help="Records to check (ids or 8+ character prefixes); all when none are given.",
-            metavar="RECORD_ID",
-        ),
-    ] = None,
-    repair: Annotated[
-        bool,
-        typer.Option(
-            "--repair",
-            help="Index records missing from the search index and remove blobs no record "
-            "references that are over a day old. Records themselves are never changed.",
-        ),
-    ] = False,
-    as_json: JsonOption = False,
-    home: HomeOption = None,
-) -> None:
-    """Check the archive offline, like 'git fsck': each seal's signature and manifest, that the
-    database says what the seal says, that every file still has its sha256; and warn about
-    records missing from the search index, blobs no record references, and files others
-    could read.
-
-    Exit status 5 when any record fails; warnings alone leave it 0."""
-    with opened(ctx, home) as services:
-        archive = services.archive
-        verifier = archive.verifier()
-        ids = [archive.resolve_id(rid, AccessLevel.SECRET) for rid in record_ids or []]
-        results: list[RecordVerification] = [
-            verify_record(record, archive.blobs, verifier)
-            for record in archive.iter_records(ids or None)
-        ]
-        # The index and the blob store are checked as a whole, so only when all records are.
-        housekeeping = services.housekeeping(repair) if not record_ids else Housekeeping()
-        loose = loose_modes(archive.home.root, archive.settings.group is not None)
-        warnings = [*housekeeping.warnings(), *loose]
-    if as_json:
-        print_json(
-            {
-                "ok": all(r.ok for r in results),
-                "records": [
-                    {
-                        "record_id": r.record_id,
-                        "ok": r.ok,
-                        "files_checked": r.files_checked,
-                        "problems": r.problems,
-                    }
-                    for r in results
-                ],
-                "warnings": warnings,
-                "repaired": housekeeping.repaired,
-            }
-        )
-    else:
-        table = Table(title=f"Verification of {len(results)} record(s), key {verifier.key_id}")
-        for column in ("record", "files", "result"):
-            table.add_column(column, overflow="fold")
-        for r in results:
-            verdict = "[green]intact[/]" if r.ok else f"[red]{escape('; '.join(r.problems))}[/]"
-            table.add_row(r.record_id, str(r.files_checked), verdict)
-        out.print(table)
-    _report_housekeeping(housekeeping, loose, archive.home.root)
-    if not all(r.ok for r in results):
-        raise typer.Exit(ExitCode.INTEGRITY)
-
-
-def _report_housekeeping(housekeeping: Housekeeping, loose: list[str], root: Path) -> None:
-    for warning in housekeeping.warnings():
-        err.print(f"[yellow]warning: {escape(warning)}[/]")
-    if housekeeping.repaired:
-        err.print("[green]repaired: the index caught up and unreferenced blobs were removed[/]")
-    elif housekeeping.warnings():
-        err.print("[yellow]'luutru verify --repair' repairs the index and removes the blobs[/]")
-    if loose:
-        err.print(
-            "[yellow]warning: other users may read this archive; "
-            f"'chmod -R go-rwx {escape(str(root))}' closes it:[/]"
-        )
-        for line in loose:
-            err.print(f"[yellow]  {escape(line)}[/]")
 
 
 @app.command()

@@ -19,6 +19,7 @@ from ingest.agencies import read_names
 from ingest.contracts import IngestContext, IngestResult, IngestSettings, Status
 from ingest.pipeline import ingest_one
 from ingest.runner import Inputs, run_ingest
+from ingest.signatures import TrustRoots
 from ingest.tesseract_ocr import OCR_ENGINES, TesseractEngine
 from ingest.watch import FolderWatch
 from retention.schedule import SeriesRule, load_schedule
@@ -27,6 +28,8 @@ from search.engines import open_index
 from search.indexer import catch_up, index_records
 
 ResultSink = Callable[[IngestResult], None]
+# CA certificates (PEM or DER) whose signatures are trusted, in the archive home.
+TRUST_ROOTS_DIR = "trust-roots"
 
 
 @dataclass
@@ -103,15 +106,20 @@ class Services:
         series_code: str | None = None,
         closed_year: int | None = None,
     ) -> IngestSettings:
-        """Settings for an ingest into this archive: the options given, and the archive's own
-        issuing bodies from ``agencies.txt`` in its home (``ingest.agencies``)."""
+        """Settings for an ingest into this archive: the options given, the archive's own
+        issuing bodies from ``agencies.txt`` in its home (``ingest.agencies``), and the CA
+        certificates in ``trust-roots/`` that incoming signatures are checked against."""
         own = self.archive.home.root / "agencies.txt"
         try:
             names = tuple(read_names(own)) if own.is_file() else ()
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read {own}: {exc}") from exc
         return IngestSettings(
-            access=access, series_code=series_code, closed_year=closed_year, agency_names=names
+            access=access,
+            series_code=series_code,
+            closed_year=closed_year,
+            agency_names=names,
+            trust_roots=TrustRoots.load(self.archive.home.root / TRUST_ROOTS_DIR),
         )
 
     def ingest(

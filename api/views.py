@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from archive import log
+from archive.fixity import events_of
 from archive.models import Record
+from archive.repository import Archive
 
 
 def record_json(record: Record, text: str) -> dict[str, Any]:
@@ -17,7 +20,9 @@ def record_json(record: Record, text: str) -> dict[str, Any]:
         "closed_year": record.closed_year,
         "source_name": record.source_name,
         "ingested_at": record.ingested_at.isoformat(),
+        "ingested_by": record.ingested_by,
         "warnings": record.warnings or [],
+        "signatures": record.signatures or [],
         "pages": record.pages or [],
         "metadata": {
             "number": record.doc_number,
@@ -36,6 +41,7 @@ def record_json(record: Record, text: str) -> dict[str, Any]:
                 "media_type": f.media_type,
                 "size": f.size,
                 "sha256": f.sha256,
+                "sha512": f.sha512,
                 "name": f.name,
             }
             for f in record.files
@@ -50,4 +56,31 @@ def record_json(record: Record, text: str) -> dict[str, Any]:
             "sealed_at": seal.sealed_at.isoformat(),
         },
         "text": text,
+    }
+
+
+def provenance_json(archive: Archive, record_id: str) -> dict[str, Any]:
+    """The record's entries in the log and its events (fixity checks …), newest event first."""
+    with archive.faults(), archive.session() as session:
+        entries = log.entries_of(session, record_id)
+    return {
+        "log": [
+            {
+                "seq": e.seq,
+                "kind": e.kind,
+                "entry_sha256": e.entry_sha256,
+                "logged_at": e.logged_at.isoformat(),
+            }
+            for e in entries
+        ],
+        "events": [
+            {
+                "at": e.at.isoformat(),
+                "kind": e.kind,
+                "outcome": e.outcome,
+                "agent": e.agent,
+                "detail": e.detail,
+            }
+            for e in events_of(archive, record_id)
+        ],
     }

@@ -41,14 +41,16 @@ def hash_stream(handle: BinaryIO) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _copy_hashing(source: BinaryIO, out: BinaryIO) -> tuple[str, int]:
-    digest = hashlib.sha256()
+def _copy_hashing(source: BinaryIO, out: BinaryIO) -> tuple[str, int, str]:
+    """Copy ``source`` to ``out``; return (sha256, size, sha512) of what was copied."""
+    digest, digest512 = hashlib.sha256(), hashlib.sha512()
     size = 0
     while chunk := source.read(CHUNK_SIZE):
         digest.update(chunk)
+        digest512.update(chunk)
         size += len(chunk)
         out.write(chunk)
-    return digest.hexdigest(), size
+    return digest.hexdigest(), size, digest512.hexdigest()
 
 
 def sha256_file(path: Path) -> tuple[str, int]:
@@ -87,8 +89,9 @@ class BlobStore(Protocol):
         """Remove a blob that no record references (``luutru verify --repair`` only)."""
 
     def stage(self, source: BinaryIO) -> StagedBlob:
-        """Copy ``source`` into a private, durable temp file, hashing as it goes: the one read
-        of an input. Later steps read the staged copy; nothing is in the store yet."""
+        """Copy ``source`` into a private, durable temp file, hashing as it goes (sha256 and
+        sha512): the one read of an input. Later steps read the staged copy; nothing is in
+        the store yet."""
 
     def commit_staged(self, staged: StagedBlob) -> None:
         """Move a staged copy into the store under its sha256 (no second copy, no re-read)."""
@@ -103,6 +106,8 @@ class StagedBlob:
     sha256: str
     size: int
     lock_fd: int
+    # A second algorithm beside the address, so that fixity outlives a weakness of SHA-256.
+    sha512: str = ""
 
     def release(self) -> None:
         """Close the lock and remove the temp file unless it was committed; idempotent."""
@@ -132,7 +137,7 @@ class LocalBlobStore:
         fd, tmp = locked_temp_file(self.root)
         try:
             with os.fdopen(fd, "wb") as out:
-                sha256, size = _copy_hashing(source, out)
+                sha256, size, _ = _copy_hashing(source, out)
                 out.flush()
                 os.fsync(out.fileno())
                 self._commit(tmp, sha256)  # under the temp file's lock
@@ -147,7 +152,7 @@ class LocalBlobStore:
         try:
             # A second descriptor writes; the first keeps the lock until release or commit.
             with os.fdopen(os.dup(fd), "wb") as out:
-                staged.sha256, staged.size = _copy_hashing(source, out)
+                staged.sha256, staged.size, staged.sha512 = _copy_hashing(source, out)
                 out.flush()
                 os.fsync(out.fileno())
             os.chmod(tmp, file_mode(read_only=True))

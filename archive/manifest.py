@@ -1,28 +1,59 @@
 """Record manifests: the canonical, signed statement of what a record is.
 
-A manifest lists every file of the record with its sha256 and size, plus the descriptive
-metadata and access level as they were at sealing. Its canonical form is UTF-8 JSON with
-sorted keys and no insignificant white space; the signature covers exactly those bytes, and
-the manifest itself is kept as a blob, so it can be checked offline with the public key alone.
+Format 2 (``luutru-manifest/2``), written since the log: RFC 8785 canonical JSON (the JSON
+Canonicalization Scheme, via the ``rfc8785`` package: sorted keys by UTF-16 code units,
+ECMAScript number forms, no insignificant white space), holding
+
+- ``record_id``, ``ingested_at`` (UTC, ISO 8601), ``ingested_by``, ``software``;
+- ``files``: each file's ``role``, ``media_type``, ``size``, ``sha256`` and ``sha512`` (two
+  algorithms, so fixity outlives a weakness of one), ``name``;
+- ``description``: the document's metadata, access level, series, closed year, source name;
+- ``signatures``: how the incoming digital signatures validated at ingest;
+- ``warnings``; and, for a later revision, ``previous_manifest_sha256``, ``revision``,
+  ``revised_at``, ``revised_by`` and ``revision_reason``.
+
+The signature covers exactly the canonical bytes; the manifest is kept as a blob and is the
+log entry of its seal, so it can be checked offline with the public key alone. Format 1
+manifests (sorted-key ``json.dumps``) keep verifying as they were written.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from importlib import metadata as package_metadata
 from typing import Any
+
+import rfc8785
 
 from archive.errors import IntegrityError
 from archive.models import Record
 from archive.signing import ALGORITHM, Signer, Verifier
 
-MANIFEST_FORMAT = "luutru-manifest/1"
+MANIFEST_FORMAT_V1 = "luutru-manifest/1"
+MANIFEST_FORMAT = "luutru-manifest/2"
 
 
 def canonical_json(value: Any) -> bytes:
+    """RFC 8785 canonical bytes of ``value``."""
+    try:
+        return rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise IntegrityError(f"cannot write canonical JSON: {exc}") from exc
+
+
+def legacy_canonical_json(value: Any) -> bytes:
+    """The canonical form of format 1 manifests (before RFC 8785)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
         "utf-8"
     )
+
+
+def software_version() -> str:
+    try:
+        return f"luutru {package_metadata.version('luutru')}"
+    except package_metadata.PackageNotFoundError:
+        return "luutru (unknown version)"
 
 
 @dataclass(frozen=True)
@@ -32,15 +63,19 @@ class ManifestFile:
     size: int
     sha256: str
     name: str
+    sha512: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        values: dict[str, Any] = {
             "role": self.role,
             "media_type": self.media_type,
             "size": self.size,
             "sha256": self.sha256,
             "name": self.name,
         }
+        if self.sha512 is not None:
+            values["sha512"] = self.sha512
+        return values
 
 
 @dataclass(frozen=True)
@@ -53,20 +88,28 @@ class SignedManifest:
 
 def build_manifest(
     record_id: str,
-    sealed_at: str,
+    ingested_at: str,
+    ingested_by: str,
     files: list[ManifestFile],
     description: dict[str, Any],
+    signatures: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     return {
         "format": MANIFEST_FORMAT,
         "record_id": record_id,
-        "sealed_at": sealed_at,
+        "ingested_at": ingested_at,
+        "ingested_by": ingested_by,
+        "software": software_version(),
         "files": [f.as_dict() for f in sorted(files, key=lambda f: (f.role, f.sha256))],
         "description": description,
+        "signatures": signatures or [],
     }
 
 
 def sign_manifest(manifest: dict[str, Any], signer: Signer) -> SignedManifest:
+    if manifest.get("format") == MANIFEST_FORMAT_V1:
+        # A revision of a format 1 record is written in format 2: its new statement.
+        manifest = {**manifest, "format": MANIFEST_FORMAT}
     body = canonical_json(manifest)
     return SignedManifest(body=body, signature=signer.sign(body), key_id=signer.key_id)
 
@@ -76,9 +119,13 @@ def parse_manifest(body: bytes) -> dict[str, Any]:
         manifest = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise IntegrityError(f"manifest is not valid UTF-8 JSON: {exc}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
-        raise IntegrityError("manifest has an unknown format")
-    if canonical_json(manifest) != body:
+    if not isinstance(manifest, dict):
+        raise IntegrityError("manifest is not a JSON object")
+    canonical = {MANIFEST_FORMAT: canonical_json, MANIFEST_FORMAT_V1: legacy_canonical_json}
+    writer = canonical.get(str(manifest.get("format")))
+    if writer is None:
+        raise IntegrityError(f"manifest has an unknown format {manifest.get('format')!r}")
+    if writer(manifest) != body:
         raise IntegrityError("manifest bytes are not in canonical form")
     return manifest
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -100,6 +101,11 @@ class Record(Base):
     page_count: Mapped[int] = mapped_column(Integer, default=0)
     source_name: Mapped[str] = mapped_column(Text, default="")
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Who ran the ingest (the operator's login, or the user luutru was told to act as).
+    ingested_by: Mapped[str] = mapped_column(String(128), default="", server_default="")
+    # Incoming digital signatures as validated at ingest (signed PDFs, edXML XMLDSig): per
+    # signature its kind, status, signer, chain, signing time and reason; sealed too.
+    signatures: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
     # What ingest found wanting but archived anyway (e.g. a scan under 200 dpi).
     warnings: Mapped[list[str] | None] = mapped_column(JSON)
     # Per page: {"number", "confidence" (mean word confidence, 0-100, or null), "flagged"}.
@@ -134,6 +140,8 @@ class RecordFile(Base):
     media_type: Mapped[str] = mapped_column(String(128))
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # Null for files sealed before manifests carried a second hash (manifest format 1).
+    sha512: Mapped[str | None] = mapped_column(String(128))
     name: Mapped[str] = mapped_column(Text, default="")
 
     record: Mapped[Record] = relationship(back_populates="files")
@@ -180,3 +188,71 @@ class RecordChange(Base):
     changed_by: Mapped[str] = mapped_column(String(128))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     manifest_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class LogEntry(Base):
+    """One entry of the archive's append-only log (``archive.log``): its leaf number, what
+    kind of statement it is, and the blob holding its exact bytes (for a seal, the manifest).
+
+    No foreign key to ``records``: the log must outlive a record, lawfully destroyed or not,
+    so that a record that vanished is still named by the log.
+    """
+
+    __tablename__ = "log_entries"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    entry_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    logged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LogNode(Base):
+    """A perfect subtree of the log's Merkle tree (``archive.merkle``): never changes."""
+
+    __tablename__ = "log_nodes"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LogHead(Base):
+    """The log's one head row: its origin (the name in its checkpoints) and size. Every
+    append updates it first, which serialises appends across processes."""
+
+    __tablename__ = "log_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    origin: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LogCheckpoint(Base):
+    """A signed checkpoint (c2sp.org/tlog-checkpoint) of the log at ``size``, and the same
+    note with a witness's co-signature once one was added (``luutru log cosign``)."""
+
+    __tablename__ = "log_checkpoints"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str] = mapped_column(String(32))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    witnessed_note: Mapped[str | None] = mapped_column(Text)
+
+
+class Event(Base):
+    """What happened to a record, PREMIS-style (fixity check, ingestion, modification,
+    disposition …): when, by whom, with what outcome. ``record_id`` is kept even after the
+    record is gone."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    agent: Mapped[str] = mapped_column(String(128), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")

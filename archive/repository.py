@@ -7,6 +7,8 @@ record does not exist; blobs left behind by a crash are unreferenced and never s
 
 from __future__ import annotations
 
+import getpass
+import hashlib
 import json
 import os
 import re
@@ -39,6 +41,7 @@ from archive.errors import (
     InputRejected,
     IntegrityError,
     RecordNotFound,
+    SigningKeyError,
     StorageError,
     UsageError,
 )
@@ -49,10 +52,12 @@ from archive.fsutil import (
     remove_stale_temp_files,
 )
 from archive.home import ArchiveHome, Settings
+from archive.log import EntryKind, LogWriter, append_existing
 from archive.manifest import ManifestFile, build_manifest, sign_manifest
 from archive.models import (
     AccessLevel,
     FileRole,
+    LogEntry,
     QuarantineEntry,
     Record,
     RecordChange,
@@ -60,7 +65,15 @@ from archive.models import (
     Seal,
 )
 from archive.quarantine import QuarantineShelf
-from archive.signing import Signer, Verifier, ensure_key_pair
+from archive.signing import (
+    Keyring,
+    Signer,
+    Verifier,
+    check_key_pair,
+    ensure_key_pair,
+    passphrase_from_env,
+    private_key_encrypted,
+)
 from archive.text import normalize, path_bytes_hex, path_text
 
 # Record ids are the start of the original's sha256: short enough to type, and re-ingesting a
@@ -135,6 +148,23 @@ class Placement:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Who sealed a record, and how its incoming signatures validated (``SignatureCheck``
+    of ``ingest.signatures``, as JSON)."""
+
+    ingested_by: str = ""
+    signatures: tuple[dict[str, Any], ...] = ()
+
+
+def operator_name() -> str:
+    """The login of whoever runs luutru (the operator), for ``ingested_by``."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
+@dataclass(frozen=True)
 class SealOutcome:
     record_id: str
     duplicate: bool
@@ -147,6 +177,12 @@ class InitReport:
     created_key: bool
     key_id: str
     migrated_from: str | None
+    # What to write down outside the archive (``verify --trusted-key``).
+    fingerprint: str = ""
+    # None: the private key is not in the home (kept offline).
+    key_encrypted: bool | None = None
+    # Records sealed before the log existed, appended to it now.
+    logged_entries: int = 0
 
 
 def _now() -> datetime:
@@ -205,11 +241,24 @@ class Archive:
                 )
             before = current_revision(archive.engine)
             upgrade_schema(archive.engine)
-            created_key = ensure_key_pair(home.keys_dir, archive.count_records() > 0)
-            key_id = archive.verifier().key_id
+            passphrase = passphrase_from_env()
+            created_key = ensure_key_pair(home.keys_dir, archive.count_records() > 0, passphrase)
+            check_key_pair(home.keys_dir, passphrase)
+            logged = archive.log_existing_records()
+            verifier = archive.verifier()
+            encrypted = private_key_encrypted(home.keys_dir)
         finally:
             archive.close()
-        return InitReport(home.root, created_config, created_key, key_id, before)
+        return InitReport(
+            home.root,
+            created_config,
+            created_key,
+            verifier.key_id,
+            before,
+            verifier.fingerprint,
+            encrypted,
+            logged,
+        )
 
     @classmethod
     def migrate(cls, home: ArchiveHome) -> tuple[str | None, str]:
@@ -225,6 +274,7 @@ class Archive:
             if before is None:
                 raise DatabaseMissing("the database holds no luutru archive; run 'luutru init'")
             upgrade_schema(archive.engine)
+            archive.log_existing_records()
         finally:
             archive.close()
         return before, head_revision()
@@ -244,13 +294,47 @@ class Archive:
     def signer(self) -> Signer:
         # Loaded on first seal only, so read-only processes (API, verify) never hold the key.
         if self._signer is None:
-            self._signer = Signer.load(self.home.keys_dir)
+            self._signer = Signer.load(self.home.keys_dir, passphrase_from_env())
         return self._signer
 
+    def reset_signer(self) -> None:
+        """Forget the loaded signing key (after a rotation)."""
+        self._signer = None
+
     def verifier(self) -> Verifier:
+        """The archive's current public key."""
         return Verifier.load(self.home.keys_dir)
 
+    def keyring(self) -> Keyring:
+        """Every public key the archive has published (current and rotated)."""
+        return Keyring.load(self.home.keys_dir)
+
     # --- writing -------------------------------------------------------------------------
+
+    def log_existing_records(self) -> int:
+        """Append the records sealed before the log existed (an archive made by an older
+        luutru); needs the signing key only when there are such records."""
+        with self.faults(), self.session() as session:
+            unlogged = session.scalar(
+                select(func.count())
+                .select_from(Seal)
+                .where(Seal.manifest_sha256.not_in(select(LogEntry.entry_sha256)))
+            )
+        if not unlogged:
+            return 0
+        try:
+            signer = self.signer()
+        except SigningKeyError as exc:
+            raise SigningKeyError(
+                f"{unlogged} record(s) sealed before this version must be entered in the log, "
+                f"which needs the signing key: {exc}"
+            ) from None
+        with (
+            storage_faults("entering earlier records in the log"),
+            self.session() as session,
+            session.begin(),
+        ):
+            return append_existing(session, self.blobs, signer)
 
     def find_by_original(self, sha256: str) -> str | None:
         with self.faults(), self.session() as session:
@@ -264,23 +348,31 @@ class Archive:
         return Placement(record.access_level, record.series_code, record.closed_year)
 
     def _store_blob(self, incoming: IncomingFile) -> ManifestFile:
-        if incoming.staged is not None:
-            self.blobs.commit_staged(incoming.staged)
-            sha256, size = incoming.staged.sha256, incoming.staged.size
-        elif incoming.path is not None:
+        staged = incoming.staged
+        if staged is None and incoming.path is not None:
             with open_regular(incoming.path) as handle:
-                sha256, size = self.blobs.put_stream(handle)
-        elif incoming.data is not None:
-            sha256, size = self.blobs.put_bytes(incoming.data), len(incoming.data)
-        else:
-            raise ValueError(f"incoming {incoming.role.value} file has neither path nor data")
+                staged = self.blobs.stage(handle)
+        try:
+            if staged is not None:
+                self.blobs.commit_staged(staged)
+                sha256, size, sha512 = staged.sha256, staged.size, staged.sha512
+            elif incoming.data is not None:
+                sha256, size = self.blobs.put_bytes(incoming.data), len(incoming.data)
+                sha512 = hashlib.sha512(incoming.data).hexdigest()
+            else:
+                raise ValueError(f"incoming {incoming.role.value} file has neither path nor data")
+        finally:
+            if staged is not None and staged is not incoming.staged:
+                staged.release()
         if incoming.expected_sha256 not in (None, sha256):
             raise InputRejected(
                 path_text(incoming.path or incoming.name),
                 "the file changed while it was being ingested",
             )
         name = path_text(incoming.name)
-        return ManifestFile(incoming.role.value, incoming.media_type, size, sha256, name)
+        return ManifestFile(
+            incoming.role.value, incoming.media_type, size, sha256, name, sha512 or None
+        )
 
     def seal(
         self,
@@ -289,18 +381,25 @@ class Archive:
         placement: Placement,
         source_name: str,
         warnings: Sequence[str] = (),
+        provenance: Provenance | None = None,
     ) -> SealOutcome:
-        """Store the files, sign a manifest, commit the record. The first file is the original."""
+        """Store the files, sign a manifest, commit the record with its log entry and a new
+        checkpoint, in one transaction. The first file is the original."""
         with storage_faults(f"sealing {path_text(source_name)}"):
             original = self._store_blob(files[0])
             existing = self.find_by_original(original.sha256)
             if existing is not None:
                 return SealOutcome(existing, duplicate=True)
             stored = [original, *(self._store_blob(incoming) for incoming in files[1:])]
-            record = self._signed_record(
-                stored, description.normalized(), placement, source_name, list(warnings)
+            record, manifest = self._signed_record(
+                stored,
+                description.normalized(),
+                placement,
+                source_name,
+                list(warnings),
+                provenance or Provenance(),
             )
-            return self._commit(record, original.sha256)
+            return self._commit(record, original.sha256, manifest)
 
     def _free_record_id(self, original_sha256: str, source_name: str) -> str:
         """The shortest id of RECORD_ID_LENGTHS that no other original has taken."""
@@ -322,15 +421,21 @@ class Archive:
         placement: Placement,
         source_name: str,
         warnings: list[str],
-    ) -> Record:
-        """The record row with its files and seal; its manifest is signed and stored as a blob."""
+        provenance: Provenance,
+    ) -> tuple[Record, bytes]:
+        """The record row with its files and seal, and its signed manifest's bytes (stored as
+        a blob, and the record's log entry)."""
         record_id = self._free_record_id(stored[0].sha256, source_name)
         sealed_at = _now()
         name_hex = path_bytes_hex(source_name)
         source_text = path_text(source_name)
+        ingested_by = normalize(provenance.ingested_by or operator_name())
+        signatures = [dict(check) for check in provenance.signatures]
         manifest = build_manifest(
             record_id=record_id,
-            sealed_at=sealed_at.isoformat(),
+            ingested_at=sealed_at.isoformat(),
+            ingested_by=ingested_by,
+            signatures=signatures,
             files=stored,
             description={
                 **description.as_manifest(),
@@ -345,7 +450,7 @@ class Archive:
         if warnings:
             manifest["warnings"] = warnings
         signed = sign_manifest(manifest, self.signer())
-        return Record(
+        record = Record(
             id=record_id,
             original_sha256=stored[0].sha256,
             title=description.title,
@@ -363,6 +468,8 @@ class Archive:
             page_count=description.page_count,
             source_name=source_text,
             ingested_at=sealed_at,
+            ingested_by=ingested_by,
+            signatures=signatures or None,
             warnings=warnings or None,
             pages=[
                 {
@@ -375,7 +482,12 @@ class Archive:
             or None,
             files=[
                 RecordFile(
-                    role=f.role, media_type=f.media_type, size=f.size, sha256=f.sha256, name=f.name
+                    role=f.role,
+                    media_type=f.media_type,
+                    size=f.size,
+                    sha256=f.sha256,
+                    sha512=f.sha512,
+                    name=f.name,
                 )
                 for f in stored
             ],
@@ -387,11 +499,17 @@ class Archive:
                 sealed_at=sealed_at,
             ),
         )
+        return record, signed.body
 
-    def _commit(self, record: Record, original_sha256: str) -> SealOutcome:
+    def _commit(self, record: Record, original_sha256: str, manifest: bytes) -> SealOutcome:
+        assert record.seal is not None
         try:
             with self.session() as session, session.begin():
+                log = LogWriter(session)
+                log.lock()  # first: it serialises appends across processes
                 session.add(record)
+                log.append(EntryKind.SEAL, manifest, record.seal.manifest_sha256, record.id)
+                log.checkpoint(self.signer())
         except sa_exc.IntegrityError:
             # Another process sealed the same original (or took the id) between our check and
             # our commit.

@@ -2,8 +2,10 @@
 
 A change never rewrites history: the record gets a new manifest, signed like the first, that
 names the manifest it replaces (``previous_manifest_sha256``), carries the change's author,
-time and reason, and becomes the record's seal; each changed field is kept as a
-``RecordChange`` row. Files are never changed, only what is said about them.
+time and reason, and becomes the record's seal; the new manifest is appended to the log (a
+``revision`` entry, in the same transaction) so the current state is always provable; each
+changed field is kept as a ``RecordChange`` row. Files are never changed, only what is said
+about them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from archive.errors import RecordNotFound, UsageError
+from archive.log import EntryKind, LogWriter
 from archive.manifest import SEALED_FIELDS, sealed_values, sign_manifest, verify_manifest
 from archive.models import AccessLevel, Record, RecordChange
 from archive.repository import Archive, storage_faults
@@ -59,6 +62,8 @@ def revise_record(
         archive.session() as session,
         session.begin(),
     ):
+        log = LogWriter(session)
+        log.lock()  # first: it serialises appends across processes
         record = session.scalar(
             select(Record).where(Record.id == full_id).options(selectinload(Record.seal))
         )
@@ -73,7 +78,9 @@ def revise_record(
             raise UsageError(f"record {full_id} already has these values; nothing changed")
         seal = record.seal
         manifest = verify_manifest(
-            archive.blobs.read_bytes(seal.manifest_sha256), seal.signature, archive.verifier()
+            archive.blobs.read_bytes(seal.manifest_sha256),
+            seal.signature,
+            archive.keyring().get(seal.key_id) or archive.verifier(),
         )
         for diff in diffs:
             setattr(record, diff.field, diff.new)
@@ -87,6 +94,8 @@ def revise_record(
         signed = sign_manifest(manifest, archive.signer())
         seal.manifest_sha256 = archive.blobs.put_bytes(signed.body)
         seal.signature, seal.key_id = signed.signature, signed.key_id
+        log.append(EntryKind.REVISION, signed.body, seal.manifest_sha256, full_id, now)
+        log.checkpoint(archive.signer(), now)
         for diff in diffs:
             session.add(
                 RecordChange(

@@ -1,19 +1,34 @@
-"""Offline verification of sealed records: every check needs only the archive home's files
-and the public key, never the network and never the private key."""
+"""Offline verification of the archive (``luutru verify``): every check needs only the
+archive home's files and public keys, never the network and never the private key.
+
+Per record (``RecordChecker``): the access level is a known one; the seal's key is published
+and, when keys are pinned, trusted; the manifest's bytes, canonical form and signature; that
+it names this record, whose id derives from its original's sha256; that the database says
+what the manifest says (description, access, series, closed year, files); that every file
+still hashes to its sealed sha256 (and sha512 on request); and that the seal is the record's
+newest entry in the log.
+
+Archive-wide (``LogAudit`` from ``archive.log`` plus ``vanished``): the log rebuilt from its
+entries agrees with its nodes and with every signed checkpoint, and every record the log says
+was sealed is still in the database, unless the log also says it was lawfully disposed of.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from archive.blobstore import BlobStore, hash_stream
+from archive.blobstore import CHUNK_SIZE, BlobStore
 from archive.errors import IntegrityError
+from archive.log import LogAudit
 from archive.manifest import SEALED_FIELDS, sealed_values, verify_manifest
-from archive.models import Record
-from archive.signing import Verifier
+from archive.models import FileRole, Record
+from archive.signing import Keyring, TrustedKeys
 
 MAX_MODE_WARNINGS = 10
 
@@ -23,62 +38,143 @@ class RecordVerification:
     record_id: str
     files_checked: int = 0
     problems: list[str] = field(default_factory=list)
+    key_id: str = ""
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def _check_blob(blobs: BlobStore, sha256: str, size: int | None) -> str | None:
+def _hash_blob(blobs: BlobStore, sha256: str, with_sha512: bool) -> tuple[str, int, str | None]:
+    digest = hashlib.sha256()
+    digest512 = hashlib.sha512() if with_sha512 else None
+    size = 0
+    with blobs.open(sha256) as handle:
+        while chunk := handle.read(CHUNK_SIZE):
+            digest.update(chunk)
+            if digest512 is not None:
+                digest512.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size, None if digest512 is None else digest512.hexdigest()
+
+
+def check_blob(
+    blobs: BlobStore, sha256: str, size: int | None, sha512: str | None = None
+) -> str | None:
+    """What is wrong with a stored blob, or None; ``sha512`` is checked when given."""
     try:
-        with blobs.open(sha256) as handle:
-            actual_sha256, actual_size = hash_stream(handle)
-    except IntegrityError as exc:
+        actual, actual_size, actual512 = _hash_blob(blobs, sha256, sha512 is not None)
+    except (IntegrityError, OSError) as exc:
         return str(exc)
-    if actual_sha256 != sha256:
-        return f"blob {sha256} has changed: its bytes now hash to {actual_sha256}"
+    if actual != sha256:
+        return f"blob {sha256} has changed: its bytes now hash to {actual}"
     if size is not None and actual_size != size:
         return f"blob {sha256} is {actual_size} bytes, the manifest says {size}"
+    if sha512 is not None and actual512 != sha512:
+        return f"blob {sha256} does not have its sealed sha512"
     return None
 
 
-def verify_record(record: Record, blobs: BlobStore, verifier: Verifier) -> RecordVerification:
-    """Check the seal's signature, that the manifest names this record and exactly the files
-    the database lists, and that every file's bytes still hash to what was sealed."""
-    result = RecordVerification(record.id)
-    try:
-        _ = record.access_level
-    except IntegrityError as exc:
-        result.problems.append(str(exc))
-    seal = record.seal
-    if seal is None:
-        result.problems.append("record has no seal")
+@dataclass
+class RecordChecker:
+    blobs: BlobStore
+    keyring: Keyring
+    trusted: TrustedKeys = field(default_factory=TrustedKeys)
+    # What the log says (``archive.log.audit``); None when only the records are checked.
+    log: LogAudit | None = None
+    check_sha512: bool = False
+
+    def verify(self, record: Record) -> RecordVerification:
+        result = RecordVerification(record.id)
+        try:
+            _ = record.access_level
+        except IntegrityError as exc:
+            result.problems.append(str(exc))
+        manifest = self._manifest(record, result)
+        if manifest is None:
+            return result
+        if manifest.get("record_id") != record.id:
+            result.problems.append(f"manifest is for record {manifest.get('record_id')!r}")
+        result.problems.extend(_identity_problems(record))
+        result.problems.extend(_description_problems(record, manifest.get("description", {})))
+        self._check_files(record, manifest, result)
+        self._check_log(record, result)
         return result
-    if seal.key_id != verifier.key_id:
-        result.problems.append(f"sealed with key {seal.key_id}, archive key is {verifier.key_id}")
-        return result
-    manifest_problem = _check_blob(blobs, seal.manifest_sha256, None)
-    if manifest_problem:
-        result.problems.append(f"manifest: {manifest_problem}")
-        return result
-    try:
-        manifest = verify_manifest(blobs.read_bytes(seal.manifest_sha256), seal.signature, verifier)
-    except IntegrityError as exc:
-        result.problems.append(f"manifest: {exc}")
-        return result
-    if manifest.get("record_id") != record.id:
-        result.problems.append(f"manifest is for record {manifest.get('record_id')!r}")
-    result.problems.extend(_description_problems(record, manifest.get("description", {})))
-    sealed_files = {(f["role"], f["sha256"], f["size"]) for f in manifest.get("files", [])}
-    listed_files = {(f.role, f.sha256, f.size) for f in record.files}
-    if sealed_files != listed_files:
-        result.problems.append("the database lists other files than the sealed manifest")
-    for role, sha256, size in sorted(sealed_files):
-        result.files_checked += 1
-        problem = _check_blob(blobs, sha256, size)
+
+    def _manifest(self, record: Record, result: RecordVerification) -> dict[str, Any] | None:
+        seal = record.seal
+        if seal is None:
+            result.problems.append("record has no seal")
+            return None
+        result.key_id = seal.key_id
+        verifier = self.keyring.get(seal.key_id)
+        if verifier is None:
+            result.problems.append(
+                f"sealed with key {seal.key_id}, which the archive never published"
+            )
+            return None
+        if self.trusted.pinned and not self.trusted.trusts(verifier):
+            result.problems.append(f"sealed with key {seal.key_id}, which is not a trusted key")
+        problem = check_blob(self.blobs, seal.manifest_sha256, None)
         if problem:
-            result.problems.append(f"{role}: {problem}")
-    return result
+            result.problems.append(f"manifest: {problem}")
+            return None
+        try:
+            body = self.blobs.read_bytes(seal.manifest_sha256)
+            return verify_manifest(body, seal.signature, verifier)
+        except IntegrityError as exc:
+            result.problems.append(f"manifest: {exc}")
+            return None
+
+    def _check_files(
+        self, record: Record, manifest: dict[str, Any], result: RecordVerification
+    ) -> None:
+        sealed = [f for f in manifest.get("files", []) if isinstance(f, dict)]
+        sealed_set = {(f["role"], f["sha256"], f["size"]) for f in sealed}
+        listed = {(f.role, f.sha256, f.size) for f in record.files}
+        if sealed_set != listed:
+            result.problems.append("the database lists other files than the sealed manifest")
+        listed512 = {(f.role, f.sha256): f.sha512 for f in record.files}
+        for entry in sorted(sealed, key=lambda f: (f["role"], f["sha256"])):
+            role, sha256 = entry["role"], entry["sha256"]
+            sha512 = entry.get("sha512")
+            if sha512 is not None and listed512.get((role, sha256)) not in (None, sha512):
+                result.problems.append(f"{role}: the database has another sha512 than the seal")
+            result.files_checked += 1
+            problem = check_blob(
+                self.blobs, sha256, entry["size"], sha512 if self.check_sha512 else None
+            )
+            if problem:
+                result.problems.append(f"{role}: {problem}")
+
+    def _check_log(self, record: Record, result: RecordVerification) -> None:
+        if self.log is None or record.seal is None:
+            return
+        newest = self.log.newest_manifest.get(record.id)
+        if newest is None:
+            result.problems.append("the log has no entry for this record")
+        elif newest != record.seal.manifest_sha256:
+            in_log = record.seal.manifest_sha256 in self.log.manifests
+            result.problems.append(
+                "the record's seal is an older manifest than its newest log entry"
+                if in_log
+                else "the record's seal is a manifest the log never recorded"
+            )
+
+
+def _identity_problems(record: Record) -> list[str]:
+    """A record's id is the start of its original's sha256, and its original has that hash."""
+    original = record.file(FileRole.ORIGINAL)
+    if original is None:
+        return ["the record has no original file"]
+    problems = []
+    if record.original_sha256 not in (None, original.sha256):
+        problems.append("the database names another original than the record's files")
+    if not original.sha256.startswith(record.id):
+        problems.append(
+            f"the record id does not derive from its original's sha256 {original.sha256}"
+        )
+    return problems
 
 
 def _description_problems(record: Record, sealed: dict[str, object]) -> list[str]:
@@ -90,6 +186,12 @@ def _description_problems(record: Record, sealed: dict[str, object]) -> list[str
         for name in SEALED_FIELDS
         if name in sealed and sealed[name] != current[name]
     ]
+
+
+def vanished(log: LogAudit, record_ids: set[str]) -> list[str]:
+    """Records the log says were sealed that the database no longer has, and that the log
+    does not say were lawfully disposed of."""
+    return sorted(set(log.newest_manifest) - record_ids - log.disposed)
 
 
 def loose_modes(root: Path, group_readable: bool) -> list[str]:

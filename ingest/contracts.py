@@ -34,6 +34,7 @@ from archive.blobstore import StagedBlob
 from archive.models import AccessLevel
 from archive.repository import Archive, Description, IncomingFile, Placement
 from archive.text import path_text
+from ingest.signatures import TrustRoots
 
 DEFAULT_ACCESS = AccessLevel.INTERNAL
 
@@ -105,6 +106,11 @@ class IngestSettings:
     # The archive's own issuing bodies (``agencies.txt`` in its home), besides the built-in
     # list, whose marks are put back when OCR drops them (``ingest.agencies``).
     agency_names: tuple[str, ...] = ()
+    # The CAs whose signatures are trusted (``trust-roots/`` in the archive home): the
+    # Government Cipher Committee's and public CAs' roots, several at once.
+    trust_roots: TrustRoots = field(default_factory=TrustRoots)
+    # Who runs the ingest, sealed as ``ingested_by`` (empty: the operator's login).
+    operator: str = ""
 
     def placement(self) -> Placement:
         return Placement(self.access or DEFAULT_ACCESS, self.series_code, self.closed_year)
@@ -205,6 +211,8 @@ class WorkItem:
     pages_read_by_ocr: int = 0
     # Files the steps wrote (the archival copy), removed by their step's cleanup.
     temp_files: list[Path] = field(default_factory=list)
+    # How the incoming signatures validated (``SignatureCheck.as_json()``), sealed.
+    signatures: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.label:

@@ -10,6 +10,7 @@ from ingest.contracts import IngestContext, IngestResult, IngestStep, Status, Wo
 from ingest.page_steps import CheckDigitization, Denoise, Deskew, Grayscale, Orient, Upscale
 from ingest.steps import (
     CheckInput,
+    CheckSignatures,
     Describe,
     DetectFormat,
     MakeArchivalCopy,
@@ -30,6 +31,7 @@ PIPELINE: list[IngestStep] = [
     ReadScan(),
     ReadPdf(),
     ReadEdxml(),
+    CheckSignatures(),
     CheckDigitization(),
     # Page by page, on the decoded copy (the original is never changed):
     Grayscale(),

@@ -19,9 +19,9 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 from archive.errors import InputRejected, ResourceExhausted, StorageError
 from archive.fsutil import open_regular
 from archive.models import FileRole
-from archive.repository import Description, IncomingFile
+from archive.repository import Description, IncomingFile, Provenance
 from archive.text import fold, path_text
-from ingest import cleanup, edxml, pdf, pdfa
+from ingest import cleanup, edxml, pdf, pdfa, signatures
 from ingest.agencies import name_book
 from ingest.contracts import (
     IngestContext,
@@ -382,6 +382,7 @@ class Seal(_Step):
             context.settings.placement(),
             source_name=item.source.name,
             warnings=item.warnings,
+            provenance=Provenance(context.settings.operator, tuple(item.signatures)),
         )
         if outcome.duplicate:  # another process sealed it since skip-duplicate looked
             item.outcome = _duplicate(item, context, outcome.record_id)
@@ -441,6 +442,39 @@ class ReadPdf(_Step):
         for document in item.documents:
             document.close()
         item.documents.clear()
+
+
+class CheckSignatures(_Step):
+    """Validate the incoming digital signatures (a signed PDF; an edXML package's XMLDSig and
+    its PDF attachments') against the archive's trust roots, offline (``ingest.signatures``).
+    The outcome of each is sealed with the record and shown by ``show``; one that does not
+    validate is a warning, never a reason to refuse: the archive keeps what it received, and
+    a signed original is kept byte for byte."""
+
+    name = "check-signatures"
+
+    def able_to_run(self, item: WorkItem) -> bool:
+        return item.outcome is None and item.media_type in (PDF.media_type, XML.media_type)
+
+    def run(self, item: WorkItem, context: IngestContext) -> None:
+        roots = context.settings.trust_roots
+        if item.media_type == PDF.media_type:
+            checks = signatures.check_pdf_signatures(item.work_path, roots)
+        else:
+            with open_regular(item.work_path) as handle:
+                checks = signatures.check_xml_signatures(handle.read(), roots)
+            package = item.declared
+            for attachment in package.attachments if package is not None else ():
+                if attachment.data.startswith(b"%PDF"):
+                    found = signatures.check_pdf_signatures(attachment.data, roots)
+                    checks += [replace(c, field=f"{attachment.name}: {c.field}") for c in found]
+        item.signatures = [check.as_json() for check in checks]
+        for check in checks:
+            if check.status is not signatures.SignatureStatus.VALID:
+                item.warnings.append(
+                    f"signature {check.field or check.kind} by {check.signer or 'unknown'}: "
+                    f"{check.status.value} ({check.reason})"
+                )
 
 
 class ReadEdxml(_Step):

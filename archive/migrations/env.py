@@ -7,7 +7,11 @@ from alembic import context
 from archive.models import Base
 
 engine = context.config.attributes["engine"]
-with engine.begin() as connection:
+with engine.connect() as connection:
+    if engine.dialect.name == "sqlite":
+        # SQLite alters a table by copying it; a foreign key pointing at the old copy would
+        # refuse its drop. The pragma only takes effect outside a transaction.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
@@ -15,3 +19,6 @@ with engine.begin() as connection:
     )
     with context.begin_transaction():
         context.run_migrations()
+    connection.commit()
+    if engine.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")

@@ -23,3 +23,51 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path) -> None:
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_an_archive_from_before_the_log_is_logged_by_migrate(archive, seal_scan, tmp_path) -> None:
+    """Records sealed by an older luutru (format 1 manifests, schema 0003, no log) verify
+    after 'luutru migrate', which enters them in the log in the order they were sealed."""
+    import json
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from archive.db import alembic_config
+    from archive.fixity import audit_archive
+    from archive.manifest import MANIFEST_FORMAT_V1, legacy_canonical_json
+    from archive.repository import Archive
+
+    ids = []
+    for n in range(3):
+        scan = tmp_path / f"old-{n}.png"
+        scan.write_bytes(f"old scan {n}".encode())
+        ids.append(seal_scan(scan).record_id)
+    command.downgrade(alembic_config(archive.engine), "0003")
+    signer = archive.signer()
+    with archive.engine.begin() as connection:
+        for record_id in ids:
+            sha = connection.execute(
+                text("SELECT manifest_sha256 FROM seals WHERE record_id = :r"), {"r": record_id}
+            ).scalar_one()
+            manifest = json.loads(archive.blobs.read_bytes(sha))
+            old = {
+                "format": MANIFEST_FORMAT_V1,
+                "record_id": record_id,
+                "sealed_at": manifest["ingested_at"],
+                "files": [{k: v for k, v in f.items() if k != "sha512"} for f in manifest["files"]],
+                "description": manifest["description"],
+            }
+            body = legacy_canonical_json(old)
+            connection.execute(
+                text("UPDATE seals SET manifest_sha256 = :m, signature = :s WHERE record_id = :r"),
+                {"m": archive.blobs.put_bytes(body), "s": signer.sign(body), "r": record_id},
+            )
+    before, after = Archive.migrate(archive.home)
+    assert (before, after) == ("0003", "0004")
+    with Archive.open(archive.home) as migrated:
+        report = audit_archive(migrated, record_events=False)
+        assert report.ok, report.all_problems()
+        assert report.log is not None and report.log.size == 3
+        assert Archive.migrate(archive.home) == ("0004", "0004")  # nothing more to enter
+        assert audit_archive(migrated, record_events=False).log.size == 3

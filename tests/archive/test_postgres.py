@@ -15,7 +15,7 @@ from archive.db import make_engine, upgrade_schema
 from archive.home import DATABASE_URL_ENV, ArchiveHome
 from archive.models import AccessLevel, Base, FileRole
 from archive.repository import Archive, Description, IncomingFile, Placement
-from archive.verify import verify_record
+from tests.integrity import verify_record
 
 SERVER = os.environ.get("LUUTRU_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 
@@ -66,7 +66,7 @@ def test_seal_read_and_verify_on_postgresql(
         record = archive.get(outcome.record_id, AccessLevel.SECRET)
         assert archive.text_of(record) == "Chính phủ"
         assert record.ingested_at.tzinfo is not None
-        assert verify_record(record, archive.blobs, archive.verifier()).ok
+        assert verify_record(archive, record).ok
 
 
 def test_migrations_match_the_models_on_postgresql(postgres_url: str) -> None:

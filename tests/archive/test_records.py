@@ -13,8 +13,8 @@ from archive.manifest import parse_manifest
 from archive.models import AccessLevel, FileRole, Record
 from archive.repository import Archive, Description, IncomingFile, Placement
 from archive.revision import history, revise_record
-from archive.verify import verify_record
 from tests.archive.conftest import SealScan
+from tests.integrity import verify_record
 
 
 def _scan(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -94,7 +94,7 @@ def test_texts_and_names_enter_the_database_as_nfc(archive: Archive, tmp_path: P
     assert record.title == record.issuer == expected
     assert record.source_name == f"{expected}.png"
     assert record.files[0].name == f"{expected}.png"
-    assert verify_record(record, archive.blobs, archive.verifier()).ok
+    assert verify_record(archive, record).ok
 
 
 def test_a_name_that_is_not_utf8_is_kept_losslessly(archive: Archive, tmp_path: Path) -> None:
@@ -127,7 +127,7 @@ def test_an_edit_is_sealed_and_kept_and_verify_agrees(
     }
     record = archive.get(record_id, AccessLevel.SECRET)
     assert record.access == "secret"
-    assert verify_record(record, archive.blobs, archive.verifier()).ok
+    assert verify_record(archive, record).ok
     manifest = parse_manifest(archive.blobs.read_bytes(record.seal.manifest_sha256))  # type: ignore[union-attr]
     assert manifest["previous_manifest_sha256"] == before
     assert manifest["revised_by"] == "lan" and manifest["revision_reason"] == "mật"
@@ -148,7 +148,7 @@ def test_a_row_edited_behind_the_archives_back_fails_verify(
     with archive.session() as session, session.begin():
         session.execute(text("UPDATE records SET access = 'bogus', title = 'forged'"))
     record = archive.get(record_id, AccessLevel.SECRET)  # the operator sees the damage
-    problems = verify_record(record, archive.blobs, archive.verifier()).problems
+    problems = verify_record(archive, record).problems
     assert any("unknown access level 'bogus'" in p for p in problems)
     assert any("title = 'forged', the seal says 'Công văn'" in p for p in problems)
     with pytest.raises(IntegrityError):

@@ -8,13 +8,12 @@ from sqlalchemy import update
 from archive.models import AccessLevel, RecordFile, Seal
 from archive.repository import Archive
 from archive.signing import ensure_key_pair
-from archive.verify import verify_record
 from tests.archive.conftest import SealScan
+from tests.integrity import verify_record
 
 
-def _verify(archive: Archive, record_id: str, verifier=None):
-    record = archive.get(record_id, AccessLevel.SECRET)
-    return verify_record(record, archive.blobs, verifier or archive.verifier())
+def _verify(archive: Archive, record_id: str):
+    return verify_record(archive, archive.get(record_id, AccessLevel.SECRET))
 
 
 def _sealed(seal_scan: SealScan, tmp_path) -> str:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from archive.models import AccessLevel
 from archive.repository import Archive
-from archive.verify import verify_record
 from ingest.contracts import IngestContext, IngestSettings, Status
 from ingest.pipeline import ingest_one
 from ingest.sample_scans import SAMPLES, render_page
 from ingest.tesseract_ocr import TesseractEngine
+from tests.integrity import verify_record
 
 NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
 
@@ -89,7 +89,7 @@ def test_a_package_is_archived_with_its_header_and_attachments(
     text = archive.text_of(record)
     assert "Chủ tịch Nguyễn Văn A" in text and "Điều 1. Phê duyệt" in text  # header + OCR
     assert record.warnings == ["attachment 'phu-luc.docx' is stored, not read"]
-    assert verify_record(record, archive.blobs, archive.verifier()).ok
+    assert verify_record(archive, record).ok
     assert source.read_bytes() == package
 
 

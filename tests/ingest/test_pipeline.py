@@ -124,6 +124,7 @@ def test_pipeline_is_one_visible_ordered_list() -> None:
         "read-scan",
         "read-pdf",
         "read-edxml",
+        "check-signatures",
         "check-digitization",
         "grayscale",
         "denoise",
@@ -251,7 +252,8 @@ def test_a_full_disk_stops_the_run_instead_of_blaming_the_input(
     def disk_full(*_args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(archive.blobs, "put_stream", disk_full)
+    monkeypatch.setattr(archive.blobs, "commit_staged", disk_full)
+    monkeypatch.setattr(archive.blobs, "put_bytes", disk_full)
     with pytest.raises(StorageError, match="No space left"):
         ingest_one(sample_scans[0], _context(archive))
     assert archive.quarantined() == [] and archive.count_records() == 0

@@ -1,0 +1,208 @@
+"""The archive-wide audit behind ``luutru verify``: records, log, trust anchors and the
+PREMIS-style events that say it was done.
+
+- Records are checked by ``archive.verify.RecordChecker``; with no record named, the whole
+  log is rebuilt (``archive.log.audit``) and records the log knows but the database lost are
+  reported as vanished.
+- Trust comes from outside the archive: ``TrustedKeys`` (fingerprints written down when the
+  archive was made), an older checkpoint kept elsewhere (the log must be consistent with it:
+  nothing it covered was changed or removed), and a witness's key (the newest checkpoint must
+  carry its co-signature).
+- Each checked record gets a "fixity check" event with its outcome; ``show`` lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive import log, merkle
+from archive.checkpoint import NoteError, NoteVerifier, open_checkpoint
+from archive.errors import IntegrityError
+from archive.log import EntryKind, LogAudit
+from archive.models import Event, LogCheckpoint
+from archive.repository import Archive, operator_name
+from archive.signing import Keyring, TrustedKeys
+from archive.verify import RecordChecker, RecordVerification, vanished
+
+
+@dataclass
+class AuditReport:
+    records: list[RecordVerification] = field(default_factory=list)
+    log: LogAudit | None = None
+    vanished: list[str] = field(default_factory=list)
+    # Problems of the log or of the outside anchors (kept checkpoint, witness).
+    problems: list[str] = field(default_factory=list)
+    pinned: bool = False
+    keys_used: set[str] = field(default_factory=set)
+
+    @property
+    def ok(self) -> bool:
+        log_ok = self.log is None or self.log.ok
+        return (
+            log_ok and not self.vanished and not self.problems and all(r.ok for r in self.records)
+        )
+
+    @property
+    def damaged(self) -> list[str]:
+        """Every record with a problem, vanished ones included."""
+        return sorted({r.record_id for r in self.records if not r.ok} | set(self.vanished))
+
+    def all_problems(self) -> list[str]:
+        found = [*(self.log.problems if self.log else []), *self.problems]
+        found += [f"record {rid} was sealed (the log says so) but is gone" for rid in self.vanished]
+        return found
+
+
+@dataclass(frozen=True)
+class Anchors:
+    """What the verifier brings from outside the archive."""
+
+    trusted: TrustedKeys = field(default_factory=TrustedKeys)
+    kept_checkpoints: Sequence[bytes] = ()
+    witnesses: Sequence[NoteVerifier] = ()
+
+
+def audit_archive(
+    archive: Archive,
+    record_ids: Sequence[str] | None = None,
+    anchors: Anchors | None = None,
+    check_sha512: bool = False,
+    record_events: bool = True,
+) -> AuditReport:
+    anchors = anchors or Anchors()
+    keyring = archive.keyring()
+    report = AuditReport(pinned=anchors.trusted.pinned)
+    with archive.faults(), archive.session() as session:
+        if record_ids:
+            facts = _log_facts_of(session, record_ids)
+        else:
+            facts = log.audit(session, archive.blobs, keyring, anchors.trusted)
+            report.log = facts
+        checker = RecordChecker(archive.blobs, keyring, anchors.trusted, facts, check_sha512)
+        for record in archive.iter_records(list(record_ids) if record_ids else None):
+            result = checker.verify(record)
+            report.records.append(result)
+            if result.key_id:
+                report.keys_used.add(result.key_id)
+        if not record_ids:
+            report.vanished = vanished(facts, {r.record_id for r in report.records})
+        report.problems += _anchor_problems(session, anchors, keyring)
+    if record_events:
+        _record_events(archive, report)
+    return report
+
+
+def _log_facts_of(session: Session, record_ids: Sequence[str]) -> LogAudit:
+    """What the log says of some records only (their newest manifests), without rebuilding
+    the whole tree: for checking a few records quickly."""
+    facts = LogAudit()
+    for record_id in record_ids:
+        for entry in log.entries_of(session, record_id):
+            if entry.kind in (EntryKind.SEAL, EntryKind.REVISION):
+                facts.newest_manifest[record_id] = entry.entry_sha256
+                facts.manifests.add(entry.entry_sha256)
+    return facts
+
+
+def _anchor_problems(session: Session, anchors: Anchors, keyring: Keyring) -> list[str]:
+    newest = log.latest_checkpoint(session)
+    problems: list[str] = []
+    for kept in anchors.kept_checkpoints:
+        problems += _kept_checkpoint_problems(session, kept, newest, keyring, anchors.trusted)
+    if anchors.witnesses:
+        problems += _witness_problems(newest, anchors.witnesses)
+    return problems
+
+
+def _kept_checkpoint_problems(
+    session: Session,
+    kept: bytes,
+    newest: LogCheckpoint | None,
+    keyring: Keyring,
+    trusted: TrustedKeys,
+) -> list[str]:
+    """An older checkpoint kept outside the archive: signed by one of its keys (trusted, when
+    keys are pinned), and the log now is an extension of the log then."""
+    origin = log.head(session).origin
+    verifiers = [k.note_verifier(origin) for k in keyring]
+    if trusted.pinned:
+        verifiers = [k.note_verifier(origin) for k in keyring if trusted.trusts(k)]
+    try:
+        old, _ = open_checkpoint(kept, verifiers)
+    except NoteError as exc:
+        return [f"the kept checkpoint is not one this archive's (trusted) keys signed: {exc}"]
+    if newest is None or newest.size < old.size:
+        return [
+            f"the log has fewer entries than the kept checkpoint of {old.size}: "
+            "entries were removed"
+        ]
+    try:
+        proof = log.consistency_proof(session, old.size, newest.size)
+        merkle.verify_consistency(old.size, newest.size, old.root_hash, newest.root, proof)
+    except (IntegrityError, ValueError) as exc:
+        return [
+            f"the log is not consistent with the kept checkpoint of {old.size} entries: "
+            f"what it covered was changed or removed ({exc})"
+        ]
+    return []
+
+
+def _witness_problems(newest: LogCheckpoint | None, witnesses: Sequence[NoteVerifier]) -> list[str]:
+    if newest is None:
+        return ["the log has no checkpoint for a witness to have signed"]
+    witnessed = newest.witnessed_note
+    if witnessed is None:
+        return [f"the newest checkpoint ({newest.size} entries) has no witness co-signature"]
+    try:
+        checkpoint, opened = open_checkpoint(witnessed.encode("utf-8"), list(witnesses))
+    except NoteError as exc:
+        return [f"the witness co-signature of the newest checkpoint does not verify: {exc}"]
+    if checkpoint.size != newest.size or checkpoint.root_hash != newest.root:
+        return ["the witnessed checkpoint is not the newest checkpoint"]
+    return [] if opened.signatures else ["no witness signed the newest checkpoint"]
+
+
+def _record_events(archive: Archive, report: AuditReport) -> None:
+    now = datetime.now(UTC)
+    agent = operator_name()
+    rows = [
+        Event(
+            at=now,
+            kind="fixity check",
+            record_id=result.record_id,
+            outcome="pass" if result.ok else "fail",
+            agent=agent,
+            detail="; ".join(result.problems) or f"{result.files_checked} file(s) intact",
+        )
+        for result in report.records
+    ]
+    rows += [
+        Event(
+            at=now,
+            kind="fixity check",
+            record_id=record_id,
+            outcome="fail",
+            agent=agent,
+            detail="sealed (the log says so) but gone from the database",
+        )
+        for record_id in report.vanished
+    ]
+    with archive.faults(), archive.session() as session, session.begin():
+        session.add_all(rows)
+
+
+def events_of(archive: Archive, record_id: str, limit: int = 50) -> list[Event]:
+    with archive.faults(), archive.session() as session:
+        return list(
+            session.scalars(
+                select(Event)
+                .where(Event.record_id == record_id)
+                .order_by(Event.at.desc(), Event.id.desc())
+                .limit(limit)
+            )
+        )
