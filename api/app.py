@@ -20,6 +20,7 @@ from api.services import Services
 from api.views import record_json
 from archive.errors import LuutruError
 from archive.home import ArchiveHome
+from search.contracts import SearchRequest
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -29,7 +30,7 @@ def create_app(home: ArchiveHome) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.services = Services.open(home)
+        app.state.services = Services.open(home, catch_up_index=True)
         try:
             yield
         finally:
@@ -64,7 +65,8 @@ def create_app(home: ArchiveHome) -> FastAPI:
     ) -> dict[str, Any]:
         svc = services(request)
         clearance = svc.archive.settings.anonymous_clearance
-        return svc.index.search(q, clearance, limit=limit, offset=offset).as_json()
+        query = SearchRequest.of(q, clearance, limit=limit, offset=offset)
+        return svc.search(query).as_json()
 
     @app.get("/api/v1/records/{record_id}")
     def record(request: Request, record_id: str) -> dict[str, Any]:

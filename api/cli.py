@@ -3,11 +3,8 @@ rely on them, so change them only by adding."""
 
 from __future__ import annotations
 
-import html
 import os
-import re
 import socket
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +12,6 @@ import typer
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
-from rich.text import Text
 
 from api.cli_common import (
     ClearanceOption,
@@ -35,6 +31,7 @@ from api.cli_common import (
 )
 from api.cli_integrity import evidence, keys_app, log_app, verify, warn_unencrypted
 from api.cli_records import edit, quarantine_app, review
+from api.cli_search import reindex, search
 from api.services import IngestReport
 from api.views import provenance_json, record_json
 from archive.errors import AddressInUse
@@ -43,8 +40,6 @@ from archive.models import AccessLevel
 from archive.repository import Archive
 from archive.revision import history
 from ingest.runner import collect_inputs
-from search.contracts import SearchHit
-from search.indexer import rebuild
 
 app = typer.Typer(
     name="luutru",
@@ -57,6 +52,8 @@ app.command()(edit)
 app.command()(review)
 app.command()(verify)
 app.command()(evidence)
+app.command()(search)
+app.command()(reindex)
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(keys_app, name="keys")
 app.add_typer(log_app, name="log")
@@ -264,10 +261,6 @@ def show(
     out.print(Panel(escape(view["text"]) or "(no text)", title="Text"))
 
 
-_BOLD = re.compile(r"<b>(.*?)</b>")
-TABLE_SNIPPET_CHARS = 120
-
-
 def _print_provenance(view: dict[str, Any]) -> None:
     for check in view["signatures"]:
         colour = "green" if check["status"] == "valid" else "red"
@@ -287,65 +280,6 @@ def _print_provenance(view: dict[str, Any]) -> None:
                 e["at"], e["kind"], e["outcome"], escape(e["agent"]), escape(e["detail"])
             )
         out.print(events)
-
-
-def _snippet_text(snippet: str) -> Text:
-    """Index snippets are HTML-escaped with <b> highlights; a table shows them as bold text."""
-    text = Text()
-    for i, part in enumerate(_BOLD.split(snippet)):
-        text.append(html.unescape(part), style="bold yellow" if i % 2 else "")
-    text.truncate(TABLE_SNIPPET_CHARS, overflow="ellipsis")
-    return text
-
-
-@app.command()
-def search(
-    ctx: typer.Context,
-    query: Annotated[
-        str, typer.Argument(help="Words to find, with or without diacritics.", metavar="QUERY")
-    ],
-    limit: Annotated[
-        int, typer.Option("--limit", min=1, max=1000, metavar="N", help="Most hits to list.")
-    ] = 10,
-    clearance: ClearanceOption = "secret",
-    as_json: JsonOption = False,
-    home: HomeOption = None,
-) -> None:
-    """Full-text search: 'chinh phu' finds 'chính phủ'; exact spelling ranks first."""
-    level = parse_access(clearance, "--clearance") or AccessLevel.SECRET
-    with opened(ctx, home) as services:
-        results = services.index.search(query, level, limit=limit)
-    if as_json:
-        print_json(results.as_json())
-        return
-    table = Table(title=f"{results.total} record(s) for {query!r}")
-    # Number and date stay empty until metadata is extracted; empty columns only take room.
-    columns: dict[str, Callable[[SearchHit], str | Text]] = {
-        "record": lambda h: h.record_id,
-        "title": lambda h: escape(h.title),
-        "number": lambda h: escape(h.number),
-        "date": lambda h: h.date or "",
-        "score": lambda h: f"{h.score:.2f}",
-        "snippet": lambda h: _snippet_text(h.snippet),
-    }
-    shown = {
-        name: cell
-        for name, cell in columns.items()
-        if name not in ("number", "date") or any(cell(hit) for hit in results.hits)
-    }
-    for name in shown:
-        table.add_column(name, overflow="fold")
-    for hit in results.hits:
-        table.add_row(*(cell(hit) for cell in shown.values()))
-    out.print(table)
-
-
-@app.command()
-def reindex(ctx: typer.Context, home: HomeOption = None) -> None:
-    """Rebuild the search index from the archive (the index is only a cache)."""
-    with opened(ctx, home) as services:
-        count = rebuild(services.archive, services.index)
-    out.print(f"Indexed {count} record(s).")
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:

@@ -90,12 +90,15 @@ def reported() -> Iterator[None]:
 
 
 @contextmanager
-def opened(ctx: typer.Context, home: Path | None) -> Iterator[Services]:
-    """The archive and index of the home; errors inside the ``with`` block are reported too."""
+def opened(
+    ctx: typer.Context, home: Path | None, catch_up_index: bool = False
+) -> Iterator[Services]:
+    """The archive and index of the home; errors inside the ``with`` block are reported too.
+    ``catch_up_index``: bring the index up to date with the archive first (``search``)."""
     with reported():
         archive_home = home_of(ctx, home)
         archive_home.require()
-        with Services.open(archive_home) as services:
+        with Services.open(archive_home, catch_up_index) as services:
             yield services
 
 

@@ -23,9 +23,9 @@ from ingest.signatures import TrustRoots
 from ingest.tesseract_ocr import OCR_ENGINES, TesseractEngine
 from ingest.watch import FolderWatch
 from retention.schedule import SeriesRule, load_schedule
-from search.contracts import SearchIndex
-from search.engines import open_index
-from search.indexer import catch_up, index_records
+from search.contracts import SearchIndex, SearchRequest, SearchResults
+from search.engines import Engine, GenerationWatch, engine, open_current
+from search.indexer import Batcher, IndexingReport, catch_up, differences, open_or_rebuild, rebuild
 
 ResultSink = Callable[[IngestResult], None]
 # CA certificates (PEM or DER) whose signatures are trusted, in the archive home.
@@ -71,23 +71,92 @@ class Housekeeping:
         return found
 
 
-@dataclass
 class Services:
-    archive: Archive
-    index: SearchIndex
+    """The archive, and its search index opened when first needed (a command that does not
+    search never waits for it)."""
+
+    def __init__(self, archive: Archive, chosen: Engine) -> None:
+        self.archive = archive
+        self.engine = chosen
+        # What opening the index found: a rebuilt index, or records caught up.
+        self.index_note: str | None = None
+        self._index: SearchIndex | None = None
+        self._watch: GenerationWatch | None = None
 
     @classmethod
-    def open(cls, home: ArchiveHome) -> Services:
+    def open(cls, home: ArchiveHome, catch_up_index: bool = False) -> Services:
+        """The archive; with ``catch_up_index`` (``search``, ``serve``) the index is opened at
+        once and what it lacks or holds with another access level or seal is indexed."""
         archive = Archive.open(home)
         try:
-            return cls(archive, open_index(archive.settings.search_engine, home.index_dir))
+            services = cls(archive, engine(archive.settings.search_engine))
+            if catch_up_index:
+                _ = services.index
+                services.index_note = services.index_note or services.catch_up_quietly()
+            return services
         except BaseException:
             archive.close()
             raise
 
+    @property
+    def index(self) -> SearchIndex:
+        """The index in use; a missing or unusable one is rebuilt from the archive first."""
+        if self._index is None:
+            directory = self.archive.home.index_dir
+            self._index, rebuilt = open_or_rebuild(self.archive, directory, self.engine)
+            self._watch = GenerationWatch(directory, self.engine)
+            if rebuilt is not None:
+                self.index_note = f"the search index was rebuilt ({rebuilt.indexed} records)"
+        return self._index
+
+    def catch_up_quietly(self) -> str | None:
+        """Catch the index up; a problem is said, never raised: the archive is the truth."""
+        try:
+            done = catch_up(self.archive, self.index)
+        except SearchUnavailable as exc:
+            return f"the search index could not catch up: {exc}"
+        if done.indexed or done.removed:
+            return f"the search index caught up ({done.indexed} indexed, {done.removed} removed)"
+        return None
+
+    def _reopen_if_swapped(self) -> None:
+        """A rebuild elsewhere swapped in a new generation: read that one from now on."""
+        if self._watch is not None and self._watch.changed():
+            reopened = open_current(self.archive.home.index_dir, self.engine)
+            if reopened is not None and self._index is not None:
+                self._index.close()
+                self._index = reopened
+
+    def search(self, request: SearchRequest) -> SearchResults:
+        """Search, then check every hit against the database's clearance: a hit the index
+        holds with an outdated access level is re-indexed and the search run again, so a
+        record made secret since it was indexed never shows, nor counts."""
+        self._reopen_if_swapped()
+        results = self.index.search(request)
+        ids = [hit.record_id for hit in results.hits]
+        if not ids or self.archive.visible(ids, request.clearance) == set(ids):
+            return results
+        self.catch_up_quietly()
+        results = self.index.search(request)
+        allowed = self.archive.visible([hit.record_id for hit in results.hits], request.clearance)
+        hits = [hit for hit in results.hits if hit.record_id in allowed]
+        if len(hits) != len(results.hits):
+            # The index cannot be trusted for counts now; say only what the database allows.
+            return SearchResults(len(hits), hits, {})
+        return results
+
+    def reindex(self, progress: Callable[[int, int], None] | None = None) -> IndexingReport:
+        """Rebuild the index beside the one in use and swap it in (resumable)."""
+        report = rebuild(self.archive, self.archive.home.index_dir, self.engine, progress)
+        self._reopen_if_swapped()
+        return report
+
     def close(self) -> None:
-        self.index.close()
-        self.archive.close()
+        try:
+            if self._index is not None:
+                self._index.close()
+        finally:
+            self.archive.close()
 
     def __enter__(self) -> Services:
         return self
@@ -131,22 +200,22 @@ class Services:
         stop: threading.Event | None = None,
         report: IngestReport | None = None,
     ) -> IngestReport:
-        """Ingest, index each sealed record as it arrives, and report exactly what happened
-        (into ``report`` as it goes, so a run that stops early still tells what it did).
+        """Ingest, index sealed records in batches as they arrive, and report exactly what
+        happened (into ``report`` as it goes, so a run that stops early still tells what it
+        did).
 
         An indexing failure never fails the ingest: the record is sealed, the archive is the
         point of truth, and the index catches up on the next run."""
         report = report if report is not None else IngestReport()
         if isinstance(inputs, list):
             inputs = Inputs(files=inputs)
-        context, deliver = self._start_ingest(settings, report, on_result)
+        context, deliver, batcher = self._start_ingest(settings, report, on_result)
         for skipped in inputs.skipped:
             deliver(skipped)
         try:
             run_ingest(inputs.files, context, workers, deliver, stop)
         finally:
-            if report.not_indexed:
-                self._catch_up(report)
+            self._finish_indexing(batcher, report)
         return report
 
     def watch(
@@ -162,26 +231,27 @@ class Services:
         """Ingest what a scanner writes into ``folder`` until ``stop`` is set, each file once
         it has stopped changing (``ingest.watch``), with the guarantees of ``ingest``."""
         report = report if report is not None else IngestReport()
-        context, deliver = self._start_ingest(settings, report, on_result)
+        context, deliver, batcher = self._start_ingest(settings, report, on_result)
         try:
             for ready, skipped in FolderWatch(folder, settle_seconds).batches(stop.wait):
                 for passed_over in skipped:
                     deliver(passed_over)
                 run_ingest(ready, context, workers, deliver, stop)
+                self._flush(batcher, report)  # a watched folder's files are found at once
         finally:
-            if report.not_indexed:
-                self._catch_up(report)
+            self._finish_indexing(batcher, report)
         return report
 
     def _start_ingest(
         self, settings: IngestSettings, report: IngestReport, on_result: ResultSink | None
-    ) -> tuple[IngestContext, ResultSink]:
+    ) -> tuple[IngestContext, ResultSink, Batcher]:
         context = IngestContext(self.archive, _ocr_engine(settings), settings)
         self.archive.remove_stale_temp_files()
-        deliver = self._deliverer(report, on_result)
+        batcher = Batcher(self.archive, self.index)
+        deliver = self._deliverer(report, on_result, batcher)
         # Records sealed by an earlier, killed run may not have reached the index yet.
         self._catch_up(report)
-        return context, deliver
+        return context, deliver, batcher
 
     def retry_quarantined(
         self,
@@ -195,35 +265,36 @@ class Services:
         report = report if report is not None else IngestReport()
         context = IngestContext(self.archive, _ocr_engine(settings), settings)
         context.ocr.check(settings.ocr_languages)
-        deliver = self._deliverer(report, on_result)
+        batcher = Batcher(self.archive, self.index)
+        deliver = self._deliverer(report, on_result, batcher)
         shelf = self.archive.quarantine_shelf
-        for entry in entries:
-            copy = shelf.kept_copy(entry)
-            if copy is None:
-                deliver(
-                    IngestResult(
-                        entry.source_path,
-                        Status.QUARANTINED,
-                        sha256=entry.sha256 or None,
-                        reason=f"no copy was kept ({entry.reason}); ingest it from where it is",
+        try:
+            for entry in entries:
+                copy = shelf.kept_copy(entry)
+                if copy is None:
+                    deliver(
+                        IngestResult(
+                            entry.source_path,
+                            Status.QUARANTINED,
+                            sha256=entry.sha256 or None,
+                            reason=f"no copy was kept ({entry.reason}); ingest it from where it is",
+                        )
                     )
-                )
-                continue
-            result = ingest_one(copy, context, label=entry.source_path)
-            if result.status in (Status.SEALED, Status.DUPLICATE):
-                shelf.release(entry)
-            deliver(result)
+                    continue
+                result = ingest_one(copy, context, label=entry.source_path)
+                if result.status in (Status.SEALED, Status.DUPLICATE):
+                    shelf.release(entry)
+                deliver(result)
+        finally:
+            self._finish_indexing(batcher, report)
         return report
 
     def housekeeping(self, repair: bool = False) -> Housekeeping:
         """Compare the index and the blob store with the archive; with ``repair``, index what
-        is missing, drop what is stale and remove day-old unreferenced blobs."""
-        archived = set(self.archive.record_ids())
-        indexed = self.index.record_ids()
+        is missing or outdated, drop what is stale and remove day-old unreferenced blobs."""
+        missing, stale = differences(self.archive, self.index)
         found = Housekeeping(
-            sorted(archived - indexed),
-            sorted(indexed - archived),
-            self.archive.unreferenced_blobs(older_than=ORPHAN_GRACE_SECONDS),
+            missing, stale, self.archive.unreferenced_blobs(older_than=ORPHAN_GRACE_SECONDS)
         )
         if repair and (found.missing_from_index or found.stale_in_index or found.orphan_blobs):
             catch_up(self.archive, self.index)
@@ -232,19 +303,40 @@ class Services:
             found.repaired = True
         return found
 
-    def _deliverer(self, report: IngestReport, on_result: ResultSink | None) -> ResultSink:
+    def _deliverer(
+        self, report: IngestReport, on_result: ResultSink | None, batcher: Batcher
+    ) -> ResultSink:
+        lock = threading.Lock()
+
         def deliver(result: IngestResult) -> None:
-            report.results.append(result)
-            if result.status is Status.SEALED and result.record_id:
-                try:
-                    index_records(self.archive, self.index, [result.record_id])
-                except SearchUnavailable as exc:
-                    report.not_indexed.add(result.record_id)
-                    report.index_problem = str(exc)
+            with lock:
+                report.results.append(result)
+                if result.status is Status.SEALED and result.record_id:
+                    pending = [*batcher.pending, result.record_id]
+                    try:
+                        batcher.add(result.record_id)
+                    except SearchUnavailable as exc:
+                        report.not_indexed.update(pending)
+                        report.index_problem = str(exc)
+                        batcher.pending = []
             if on_result is not None:
                 on_result(result)
 
         return deliver
+
+    def _flush(self, batcher: Batcher, report: IngestReport) -> None:
+        pending = list(batcher.pending)
+        try:
+            batcher.flush()
+        except SearchUnavailable as exc:
+            report.not_indexed.update(pending)
+            report.index_problem = str(exc)
+            batcher.pending = []
+
+    def _finish_indexing(self, batcher: Batcher, report: IngestReport) -> None:
+        self._flush(batcher, report)
+        if report.not_indexed:
+            self._catch_up(report)
 
     def _catch_up(self, report: IngestReport) -> None:
         try:

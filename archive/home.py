@@ -25,6 +25,7 @@ CONFIG_FILE = "luutru.toml"
 DEFAULT_HOME = Path("luutru-data")
 HOME_ENV = "LUUTRU_HOME"
 DATABASE_URL_ENV = "LUUTRU_DATABASE_URL"
+SEARCH_ENGINE_ENV = "LUUTRU_SEARCH_ENGINE"
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,8 @@ class ArchiveHome:
             _check_group(self.config_path, group)
         return Settings(
             database_url=url or self.default_database_url(),
-            search_engine=str(raw.get("search_engine", "tantivy")),
+            search_engine=os.environ.get(SEARCH_ENGINE_ENV)
+            or str(raw.get("search_engine", "tantivy")),
             anonymous_clearance=clearance,
             group=group,
         )

@@ -591,6 +591,30 @@ class Archive:
         with self.faults(), self.session() as session:
             return list(session.scalars(select(Record.id).order_by(Record.id)))
 
+    def record_stamps(self) -> dict[str, str]:
+        """Every record's id with what decides who may see it: ``access:manifest_sha256``
+        (the search index keeps the same stamp, so the two can be compared)."""
+        with self.faults(), self.session() as session:
+            rows = session.execute(
+                select(Record.id, Record.access, Seal.manifest_sha256).outerjoin(
+                    Seal, Seal.record_id == Record.id
+                )
+            )
+            return {rid: f"{access}:{manifest or ''}" for rid, access, manifest in rows}
+
+    def visible(self, record_ids: list[str], clearance: AccessLevel) -> set[str]:
+        """Which of ``record_ids`` exist and ``clearance`` may see (the database decides)."""
+        found: set[str] = set()
+        with self.faults(), self.session() as session:
+            for start in range(0, len(record_ids), 500):
+                chunk = record_ids[start : start + 500]
+                query = _visible(select(Record.id), clearance).where(Record.id.in_(chunk))
+                if clearance is AccessLevel.SECRET:
+                    levels = [level.value for level in AccessLevel]
+                    query = query.where(Record.access.in_(levels))
+                found.update(session.scalars(query))
+        return found
+
     def count_records(self) -> int:
         with self.faults(), self.session() as session:
             return session.scalar(select(func.count()).select_from(Record)) or 0

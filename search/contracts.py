@@ -1,22 +1,30 @@
-"""The search index contract. Every engine (tantivy by default, Whoosh later) implements it.
+"""The search index contract. Every engine (tantivy by default, Whoosh, PostgreSQL full text)
+implements it, and one test suite runs on all of them.
 
 Rules every index keeps:
-- it is a cache: everything in it is derived from the archive and can be rebuilt;
-- access filtering happens inside the query, so ``total``, hits and snippets only ever count
-  or show records the reader's clearance permits;
-- a query with and without Vietnamese diacritics finds the same records; exact diacritics rank
-  higher; the query text is split into words by ``search.text.tokenize``, never parsed as
-  engine syntax, so user input cannot inject query operators;
-- ``add`` replaces any document with the same record id, and is durable when it returns.
+- it is a cache: everything in it is derived from the archive and can be rebuilt; each
+  document carries a ``stamp`` (its access level and seal) so that the archive and the index
+  can be compared record by record (``stamps``) and what differs re-indexed;
+- access filtering happens inside the engine's query, so ``total``, hits, facets and
+  snippets only ever count or show records the reader's clearance permits;
+- a query with and without Vietnamese diacritics finds the same records; exact diacritics
+  rank higher; a match in a record's own number, title or subject outranks one in its body;
+- the query is ``search.query.ParsedQuery`` data, never text handed to an engine's parser,
+  so user input cannot inject engine syntax;
+- ``add`` replaces any document with the same record id; it is durable when ``commit``
+  returns (``add`` may buffer: callers commit in batches, by count and by time).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any, Protocol
 
 from archive.models import AccessLevel
+from search.query import Filters, ParsedQuery, parse_query
 
 
 @dataclass(frozen=True)
@@ -24,10 +32,47 @@ class IndexDocument:
     record_id: str
     title: str
     number: str
-    date: str | None
+    date: date | None
     access: AccessLevel
     series_code: str | None
     body: str
+    doc_type: str = ""
+    type_name: str = ""
+    issuer: str = ""
+    subject: str = ""
+    keywords: tuple[str, ...] = ()
+    retention: str = ""
+    # What the archive says of the record that decides who may see it: access and seal.
+    stamp: str = ""
+
+
+class Sort(StrEnum):
+    RELEVANCE = "relevance"
+    NEWEST = "newest"
+    OLDEST = "oldest"
+
+
+FACETS = ("doc_type", "issuer", "year")
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: ParsedQuery
+    clearance: AccessLevel
+    filters: Filters = field(default_factory=Filters)
+    sort: Sort = Sort.RELEVANCE
+    limit: int = 10
+    offset: int = 0
+    facets: bool = True
+
+    @classmethod
+    def of(cls, text: str, clearance: AccessLevel, **options: Any) -> SearchRequest:
+        return cls(parse_query(text), clearance, **options)
+
+    @property
+    def all_filters(self) -> Filters:
+        """The options' filters with the query's own ``field:value`` on top."""
+        return self.filters.merged(self.query.filters)
 
 
 @dataclass(frozen=True)
@@ -38,6 +83,8 @@ class SearchHit:
     date: str | None
     score: float
     snippet: str
+    doc_type: str = ""
+    issuer: str = ""
 
     def as_json(self) -> dict[str, str | float | None]:
         return {
@@ -45,34 +92,57 @@ class SearchHit:
             "title": self.title,
             "number": self.number,
             "date": self.date,
+            "doc_type": self.doc_type,
+            "issuer": self.issuer,
             "score": round(self.score, 4),
             "snippet": self.snippet,
         }
 
 
 @dataclass(frozen=True)
+class FacetCount:
+    value: str
+    count: int
+
+
+@dataclass(frozen=True)
 class SearchResults:
     total: int
     hits: list[SearchHit]
+    facets: dict[str, list[FacetCount]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
-        return {"total": self.total, "hits": [hit.as_json() for hit in self.hits]}
+        return {
+            "total": self.total,
+            "hits": [hit.as_json() for hit in self.hits],
+            "facets": {
+                name: [{"value": f.value, "count": f.count} for f in counts]
+                for name, counts in self.facets.items()
+            },
+        }
 
 
 class SearchIndex(Protocol):
     name: str
 
     def add(self, documents: Iterable[IndexDocument]) -> int:
-        """Index (or re-index) documents; return how many."""
+        """Index (or re-index) documents; return how many. Durable after ``commit``."""
 
-    def remove(self, record_ids: Iterable[str]) -> None: ...
+    def commit(self) -> None:
+        """Make what was added durable and searchable."""
 
-    def search(
-        self, query: str, clearance: AccessLevel, limit: int = 10, offset: int = 0
-    ) -> SearchResults: ...
+    def remove(self, record_ids: Iterable[str]) -> None:
+        """Drop documents (durable when it returns)."""
 
-    def record_ids(self) -> set[str]: ...
+    def search(self, request: SearchRequest) -> SearchResults: ...
+
+    def stamps(self) -> dict[str, str]:
+        """Every indexed record id with the stamp it was indexed with."""
 
     def clear(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+def record_ids(index: SearchIndex) -> set[str]:
+    return set(index.stamps())

@@ -1,71 +1,125 @@
 """The default search engine: tantivy, on disk under the archive home's index/ directory.
 
-Two copies of the searchable text are indexed: ``body`` as written (lowercased) and
-``body_folded`` without diacritics. Each query word must match in one of them; a match in
-``body`` weighs more, so exact Vietnamese spelling ranks first.
+Each searchable text is indexed twice, with the two analyzers of ``search.text``: as written
+(``head``, ``body``) and without diacritics (``head_f``, ``body_f``). ``head`` is what a record
+says of itself (number, title, subject, issuer, keywords) and weighs more than ``body`` (the
+document's text, where other documents are cited); exact spellings weigh more than folded
+ones; a document number matches its record's own ``number_key`` far above any citation.
+
+Writes are buffered: ``add`` hands documents to one writer held by this object, ``commit``
+makes them durable. tantivy allows one writer per index across processes, so another
+process's commit may make ours wait a moment (``WRITER_WAIT_SECONDS``); the writer is
+released after every commit, so a long ingest never holds the lock between batches.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import tantivy
 
 from archive.errors import SearchUnavailable
 from archive.models import AccessLevel
-from archive.text import fold, normalize
-from search.contracts import IndexDocument, SearchHit, SearchResults
-from search.text import make_snippet, tokenize
+from search.contracts import (
+    FACETS,
+    FacetCount,
+    IndexDocument,
+    SearchHit,
+    SearchRequest,
+    SearchResults,
+    Sort,
+)
+from search.query import Filters, Item, Notation, Words, notation_key
+from search.text import ANALYZERS, EXACT, FOLDED, make_snippet
 
-EXACT_BOOST = 2.0
-WRITER_HEAP_BYTES = 64 * 1024 * 1024
-# tantivy allows one writer per index across processes; another ingest holds it for at most
-# one commit, so waiting a little is enough, and an index that stays locked is reported.
+SCHEMA_VERSION = "2"
+WRITER_HEAP_BYTES = 128 * 1024 * 1024
+WRITER_THREADS = 2
 WRITER_WAIT_SECONDS = 30.0
-SCHEMA_VERSION = "1"
+FACET_SIZE = 15
+# Score weights: a record's own words above its text, exact spelling above folded.
+BOOST = {"head": 6.0, "head_f": 4.0, "body": 2.0, "body_f": 1.0}
+NUMBER_BOOST = 40.0
+MUST, SHOULD, MUST_NOT = tantivy.Occur.Must, tantivy.Occur.Should, tantivy.Occur.MustNot
 
 
 def _schema() -> tantivy.Schema:
-    builder = tantivy.SchemaBuilder()
-    builder.add_text_field("record_id", stored=True, tokenizer_name="raw")
-    builder.add_text_field("title", stored=True)
-    builder.add_text_field("number", stored=True, tokenizer_name="raw")
-    builder.add_text_field("date", stored=True, tokenizer_name="raw")
-    builder.add_text_field("series_code", stored=True, tokenizer_name="raw")
-    builder.add_integer_field("access_rank", stored=True, indexed=True, fast=True)
-    builder.add_text_field("body", stored=True)
-    builder.add_text_field("body_folded", stored=False)
-    return builder.build()
+    b = tantivy.SchemaBuilder()
+    b.add_text_field("record_id", stored=True, tokenizer_name="raw")
+    b.add_text_field("id_stamp", tokenizer_name="raw", index_option="basic")
+    b.add_text_field("title", stored=True, tokenizer_name="raw", index_option="basic")
+    b.add_text_field("number", stored=True, tokenizer_name="raw", index_option="basic")
+    b.add_text_field("number_key", tokenizer_name="raw", index_option="basic")
+    b.add_text_field("doc_type", stored=True, fast=True, tokenizer_name="raw")
+    b.add_text_field("doc_type_key", tokenizer_name="raw", index_option="basic")
+    b.add_text_field("issuer", stored=True, fast=True, tokenizer_name="raw")
+    b.add_text_field("issuer_f", tokenizer_name=FOLDED)
+    b.add_text_field("series_key", tokenizer_name="raw", index_option="basic")
+    b.add_integer_field("date_num", stored=True, indexed=True, fast=True)
+    b.add_integer_field("year", indexed=True, fast=True)
+    b.add_integer_field("access_rank", indexed=True, fast=True)
+    b.add_text_field("head", tokenizer_name=EXACT)
+    b.add_text_field("head_f", tokenizer_name=FOLDED)
+    b.add_text_field("body", stored=True, tokenizer_name=EXACT)
+    b.add_text_field("body_f", tokenizer_name=FOLDED)
+    return b.build()
+
+
+def key_of(text: str) -> str:
+    """How doc types and series compare: as written, any case (HD and HĐ differ)."""
+    return " ".join(text.split()).lower()
+
+
+def _date_num(doc: IndexDocument) -> int:
+    return doc.date.year * 10000 + doc.date.month * 100 + doc.date.day if doc.date else 0
+
+
+@contextmanager
+def _engine_faults(doing: str) -> Iterator[None]:
+    """tantivy's own errors (a vanished generation, a damaged segment) are the index's
+    trouble, said as such: the index is a cache and can be rebuilt."""
+    try:
+        yield
+    except (ValueError, OSError) as exc:
+        raise SearchUnavailable(
+            f"the search index failed while {doing}: {exc} ('luutru reindex' rebuilds it)"
+        ) from exc
 
 
 class TantivyIndex:
     name = "tantivy"
 
     def __init__(self, directory: Path) -> None:
-        self.directory = directory / f"tantivy-v{SCHEMA_VERSION}"
+        self.directory = directory
         self.directory.mkdir(parents=True, exist_ok=True)
         self._schema = _schema()
         try:
-            self._index = tantivy.Index(self._schema, path=str(self.directory), reuse=True)
+            self._index = tantivy.Index(self._schema, path=str(directory), reuse=True)
         except (OSError, ValueError) as exc:
             raise SearchUnavailable(
-                f"cannot open the search index at {self.directory}: {exc} "
+                f"cannot open the search index at {directory}: {exc} "
                 "(it is a cache: 'luutru reindex' rebuilds it)"
             ) from exc
+        for name, analyzer in ANALYZERS.items():
+            self._index.register_tokenizer(name, analyzer)
+        self._writer: tantivy.IndexWriter | None = None
+        self._pending = 0
 
-    @contextmanager
-    def _writer(self) -> Iterator[tantivy.IndexWriter]:
-        """The index writer for one commit, released (lock and threads) when the block ends,
-        whatever happens: a writer left to the garbage collector keeps the lock."""
+    # --- writing -----------------------------------------------------------------------
+
+    def _take_writer(self) -> tantivy.IndexWriter:
+        if self._writer is not None:
+            return self._writer
         deadline = time.monotonic() + WRITER_WAIT_SECONDS
         pause = 0.02
         while True:
             try:
-                writer = self._index.writer(WRITER_HEAP_BYTES, 1)
-                break
+                self._writer = self._index.writer(WRITER_HEAP_BYTES, WRITER_THREADS)
+                return self._writer
             except ValueError as exc:
                 if time.monotonic() >= deadline:
                     raise SearchUnavailable(
@@ -74,107 +128,260 @@ class TantivyIndex:
                     ) from exc
                 time.sleep(pause)
                 pause = min(pause * 2, 0.5)
-        try:
-            yield writer
-        finally:
+
+    def _release_writer(self) -> None:
+        """Give the writer (its lock and threads) back; a writer left to the garbage
+        collector keeps the lock."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
             writer.wait_merging_threads()
             del writer
-        self._index.reload()
 
     def add(self, documents: Iterable[IndexDocument]) -> int:
+        writer = self._take_writer()
         count = 0
-        with self._writer() as writer:
-            try:
-                for doc in documents:
-                    body = normalize(doc.body)
-                    writer.delete_documents_by_term("record_id", doc.record_id)
-                    writer.add_document(
-                        tantivy.Document(
-                            record_id=doc.record_id,
-                            title=doc.title,
-                            number=doc.number,
-                            date=doc.date or "",
-                            series_code=doc.series_code or "",
-                            access_rank=doc.access.rank,
-                            body=body,
-                            body_folded=fold(body),
-                        )
-                    )
-                    count += 1
-                writer.commit()
-            except BaseException:
-                writer.rollback()
-                raise
+        with _engine_faults("adding documents"):
+            for doc in documents:
+                writer.delete_documents_by_term("record_id", doc.record_id)
+                writer.add_document(self._document(doc))
+                count += 1
+        self._pending += count
         return count
 
+    def _document(self, doc: IndexDocument) -> tantivy.Document:
+        head = "\n".join(
+            part for part in (doc.number, doc.title, doc.subject, doc.issuer, *doc.keywords) if part
+        )
+        return tantivy.Document(
+            record_id=doc.record_id,
+            id_stamp=f"{doc.record_id}|{doc.stamp}",
+            title=doc.title,
+            number=doc.number,
+            number_key=notation_key(doc.number) if doc.number else "",
+            doc_type=doc.doc_type,
+            doc_type_key=key_of(doc.doc_type),
+            issuer=doc.issuer,
+            issuer_f=doc.issuer,
+            series_key=key_of(doc.series_code or ""),
+            date_num=_date_num(doc),
+            year=doc.date.year if doc.date else 0,
+            access_rank=doc.access.rank,
+            head=head,
+            head_f=head,
+            body=doc.body,
+            body_f=doc.body,
+        )
+
+    def commit(self) -> None:
+        if self._writer is None:
+            return
+        try:
+            with _engine_faults("committing"):
+                self._writer.commit()
+        except BaseException:
+            with suppress(ValueError, OSError):
+                self._writer.rollback()
+            raise
+        finally:
+            self._release_writer()
+            self._pending = 0
+        with _engine_faults("reloading"):
+            self._index.reload()
+
     def remove(self, record_ids: Iterable[str]) -> None:
-        with self._writer() as writer:
-            for record_id in record_ids:
-                writer.delete_documents_by_term("record_id", record_id)
-            writer.commit()
+        writer = self._take_writer()
+        for record_id in record_ids:
+            writer.delete_documents_by_term("record_id", record_id)
+        self.commit()
 
     def clear(self) -> None:
-        with self._writer() as writer:
-            writer.delete_all_documents()
-            writer.commit()
-
-    def _query(self, text: str, clearance: AccessLevel) -> tantivy.Query | None:
-        words = tokenize(text)
-        if not words:
-            return None
-        must = tantivy.Occur.Must
-        should = tantivy.Occur.Should
-        clauses = []
-        for word in words:
-            exact = tantivy.Query.boost_query(
-                tantivy.Query.term_query(self._schema, "body", word), EXACT_BOOST
-            )
-            folded = tantivy.Query.term_query(self._schema, "body_folded", fold(word))
-            clauses.append((must, tantivy.Query.boolean_query([(should, exact), (should, folded)])))
-        clauses.append(
-            (
-                must,
-                tantivy.Query.range_query(
-                    self._schema, "access_rank", tantivy.FieldType.Integer, None, clearance.rank
-                ),
-            )
-        )
-        return tantivy.Query.boolean_query(clauses)
-
-    def search(
-        self, query: str, clearance: AccessLevel, limit: int = 10, offset: int = 0
-    ) -> SearchResults:
-        built = self._query(query, clearance)
-        if built is None:
-            return SearchResults(0, [])
-        self._index.reload()
-        searcher = self._index.searcher()
-        result = searcher.search(built, limit=limit, count=True, offset=offset)
-        hits = []
-        for score, address in result.hits:
-            doc = searcher.doc(address)
-            hits.append(
-                SearchHit(
-                    record_id=doc["record_id"][0],
-                    title=doc["title"][0],
-                    number=doc["number"][0],
-                    date=doc["date"][0] or None,
-                    score=float(score),
-                    snippet=make_snippet(doc["body"][0], query),
-                )
-            )
-        # ``count`` exists when count=True; the package's stub leaves it out.
-        total = getattr(result, "count", None)
-        return SearchResults(int(total or 0), hits)
-
-    def record_ids(self) -> set[str]:
-        self._index.reload()
-        # The term dictionary still holds deleted documents' ids; filtering by a query counts
-        # live documents only, and no stored document has to be loaded.
-        terms = self._index.searcher().terms_with_prefix(
-            "record_id", "", filter_query=tantivy.Query.all_query()
-        )
-        return {term for term, count in terms if count > 0}
+        self._take_writer().delete_all_documents()
+        self.commit()
 
     def close(self) -> None:
-        return None
+        self.commit()
+
+    # --- reading -----------------------------------------------------------------------
+
+    def stamps(self) -> dict[str, str]:
+        # The term dictionary still holds deleted documents' terms; filtering by a query
+        # counts live documents only, and no stored document has to be loaded.
+        with _engine_faults("listing what it holds"):
+            self._index.reload()
+            terms = self._index.searcher().terms_with_prefix(
+                "id_stamp", "", filter_query=tantivy.Query.all_query()
+            )
+        pairs = (term.split("|", 1) for term, count in terms if count > 0)
+        return {pair[0]: pair[1] if len(pair) > 1 else "" for pair in pairs}
+
+    def search(self, request: SearchRequest) -> SearchResults:
+        built = self._query(request)
+        if built is None:
+            return SearchResults(0, [])
+        with _engine_faults("searching"):
+            self._index.reload()
+            searcher = self._index.searcher()
+        options: dict[str, Any] = {"limit": request.limit, "offset": request.offset}
+        if request.sort is not Sort.RELEVANCE:
+            options["order_by_field"] = "date_num"
+            options["order"] = (
+                tantivy.Order.Desc if request.sort is Sort.NEWEST else tantivy.Order.Asc
+            )
+        with _engine_faults("searching"):
+            result = searcher.search(built, count=True, **options)
+        words = request.query.highlight_words()
+        prefixes = tuple(
+            item.words[0]
+            for group in request.query.required
+            for item in group
+            if isinstance(item, Words) and item.prefix
+        )
+        hits = [
+            self._hit(searcher.doc(address), score, words, prefixes)
+            for score, address in result.hits
+        ]
+        facets = self._facets(searcher, built) if request.facets else {}
+        return SearchResults(int(getattr(result, "count", 0) or 0), hits, facets)
+
+    def _hit(self, doc: Any, score: Any, words: list[str], prefixes: tuple[str, ...]) -> SearchHit:
+        date_num = int(doc["date_num"][0]) if doc["date_num"] else 0
+        date = f"{date_num // 10000:04d}-{date_num // 100 % 100:02d}-{date_num % 100:02d}"
+        return SearchHit(
+            record_id=doc["record_id"][0],
+            title=doc["title"][0],
+            number=doc["number"][0],
+            date=date if date_num else None,
+            score=float(score) if isinstance(score, float) else 0.0,
+            snippet=make_snippet(doc["body"][0], words, prefixes),
+            doc_type=doc["doc_type"][0],
+            issuer=doc["issuer"][0],
+        )
+
+    def _facets(
+        self, searcher: tantivy.Searcher, query: tantivy.Query
+    ) -> dict[str, list[FacetCount]]:
+        fields = {"doc_type": "doc_type", "issuer": "issuer", "year": "year"}
+        spec = {
+            name: {
+                "terms": {"field": fields[name], "size": FACET_SIZE * (3 if name == "year" else 1)}
+            }
+            for name in FACETS
+        }
+        found = searcher.aggregate(query, spec)
+        facets = {}
+        for name in FACETS:
+            buckets = found.get(name, {}).get("buckets", [])
+            counts = [
+                FacetCount(str(b["key"]), int(b["doc_count"]))
+                for b in buckets
+                if b["key"] not in ("", 0)
+            ]
+            if name == "year":
+                counts.sort(key=lambda c: c.value, reverse=True)
+            facets[name] = counts
+        return facets
+
+    # --- building queries --------------------------------------------------------------
+
+    def _term(self, field: str, text: str) -> tantivy.Query:
+        return tantivy.Query.term_query(self._schema, field, text)
+
+    def _words_query(self, field: str, item: Words) -> tantivy.Query | None:
+        analyzer = ANALYZERS[FOLDED if field.endswith("_f") else EXACT]
+        tokens = [t for word in item.words for t in analyzer.analyze(word)]
+        if not tokens:
+            return None
+        if item.prefix:
+            if not field.endswith("_f"):
+                return None
+            return tantivy.Query.regex_query(self._schema, field, _regex_escape(tokens[0]) + ".*")
+        if len(tokens) == 1:
+            return self._term(field, tokens[0])
+        return tantivy.Query.phrase_query(self._schema, field, list[str | tuple[int, str]](tokens))
+
+    def _item_query(self, item: Item) -> tantivy.Query | None:
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        if isinstance(item, Notation):
+            clauses.append(
+                (
+                    SHOULD,
+                    tantivy.Query.boost_query(self._term("number_key", item.key), NUMBER_BOOST),
+                )
+            )
+            item = Words(item.words, phrase=True)
+        for field, boost in BOOST.items():
+            query = self._words_query(field, item)
+            if query is not None:
+                clauses.append((SHOULD, tantivy.Query.boost_query(query, boost)))
+        return tantivy.Query.boolean_query(clauses) if clauses else None
+
+    def _filter_clauses(self, filters: Filters, clearance: AccessLevel) -> list[Any]:
+        clauses: list[Any] = [
+            (
+                MUST,
+                tantivy.Query.range_query(
+                    self._schema, "access_rank", tantivy.FieldType.Integer, 0, clearance.rank
+                ),
+            )
+        ]
+        if filters.doc_type:
+            clauses.append((MUST, self._term("doc_type_key", key_of(filters.doc_type))))
+        if filters.series:
+            clauses.append((MUST, self._term("series_key", key_of(filters.series))))
+        if filters.number:
+            clauses.append((MUST, self._term("number_key", notation_key(filters.number))))
+        if filters.issuer:
+            issuer = self._words_query("issuer_f", Words((filters.issuer,), phrase=True))
+            clauses.append((MUST, issuer or tantivy.Query.empty_query()))
+        if filters.year:
+            clauses.append((MUST, self._term_int("year", filters.year)))
+        if filters.date_from or filters.date_to:
+            low = _num(filters.date_from) if filters.date_from else 1
+            high = _num(filters.date_to) if filters.date_to else 99991231
+            clauses.append(
+                (
+                    MUST,
+                    tantivy.Query.range_query(
+                        self._schema, "date_num", tantivy.FieldType.Integer, low, high
+                    ),
+                )
+            )
+        return clauses
+
+    def _term_int(self, field: str, value: int) -> tantivy.Query:
+        return tantivy.Query.range_query(
+            self._schema, field, tantivy.FieldType.Integer, value, value
+        )
+
+    def _query(self, request: SearchRequest) -> tantivy.Query | None:
+        parsed, filters = request.query, request.all_filters
+        clauses = self._filter_clauses(filters, request.clearance)
+        for group in parsed.required:
+            alternatives = [q for q in (self._item_query(item) for item in group) if q is not None]
+            if not alternatives:
+                return None  # a word that cannot be searched matches nothing
+            clauses.append(
+                (
+                    MUST,
+                    alternatives[0]
+                    if len(alternatives) == 1
+                    else tantivy.Query.boolean_query([(SHOULD, q) for q in alternatives]),
+                )
+            )
+        for item in parsed.excluded:
+            query = self._item_query(item)
+            if query is not None:
+                clauses.append((MUST_NOT, query))
+        if not parsed.required:
+            if filters == Filters():
+                return None  # nothing asked
+            clauses.append((MUST, tantivy.Query.all_query()))
+        return tantivy.Query.boolean_query(clauses)
+
+
+def _num(day: Any) -> int:
+    return int(day.year * 10000 + day.month * 100 + day.day)
+
+
+def _regex_escape(text: str) -> str:
+    return "".join(f"\\{c}" if c in r".^$*+?()[]{}|\\" else c for c in text)

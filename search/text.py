@@ -1,73 +1,171 @@
-"""Word splitting and snippets, the same for every engine.
+"""Vietnamese text for the index: the two analyzers, and snippets that highlight a word
+however its diacritics were typed.
 
-``tokenize`` matches tantivy's default tokenizer (split on what is not a letter or digit,
-lowercase, drop tokens over 40 bytes), so terms built here meet the terms in the index.
+Two analyzers, the same for indexing and for building queries, so terms always meet:
+``exact`` splits on what is not a letter or digit, drops tokens over 40 bytes and lowercases
+(Đ and đ stay themselves); ``folded`` also removes diacritics (tantivy's ASCII folding:
+``chính phủ`` → ``chinh phu``, ``đ`` → ``d``). Text is NFC with Ð read as Đ before either
+sees it (``archive.text.normalize``).
+
+Snippets never fold a whole document: each query word becomes a pattern that matches any of
+its spellings with or without marks; its first matches in the document's first 64 KB find
+the window where most query words stand together, and only that window is cut, escaped and
+highlighted. A 200 KB report costs about what a 64 KB one does.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
+
+import tantivy
 
 from archive.text import fold, normalize
 
-_WORD = re.compile(r"[^\W_]+")
 MAX_TOKEN_BYTES = 40
 SNIPPET_CHARS = 200
+# Matches looked at to choose the snippet's window; later ones cannot change it much.
+MAX_ANCHOR_MATCHES = 64
+# Only the start of a long document is searched for the window: a 200 KB report costs what
+# its first 64 KB do (a match further on still finds the record; its snippet is the start).
+SCAN_CHARS = 65536
+
+EXACT = "vi_exact"
+FOLDED = "vi_folded"
 
 
-def tokenize(text: str) -> list[str]:
-    words = (m.group(0).lower() for m in _WORD.finditer(normalize(text)))
-    return [w for w in words if len(w.encode("utf-8")) <= MAX_TOKEN_BYTES]
+def _analyzer(folded: bool) -> tantivy.TextAnalyzer:
+    builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+    builder = builder.filter(tantivy.Filter.remove_long(MAX_TOKEN_BYTES)).filter(
+        tantivy.Filter.lowercase()
+    )
+    if folded:
+        builder = builder.filter(tantivy.Filter.ascii_fold())
+    return builder.build()
+
+
+ANALYZERS = {EXACT: _analyzer(False), FOLDED: _analyzer(True)}
+
+
+def exact_tokens(text: str) -> list[str]:
+    return list(ANALYZERS[EXACT].analyze(normalize(text)))
 
 
 def folded_tokens(text: str) -> list[str]:
-    return tokenize(fold(text))
+    return list(ANALYZERS[FOLDED].analyze(normalize(text)))
 
 
-def _fold_lower(text: str) -> str:
-    """Folded and lowercased, still one character per character of ``text``."""
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in fold(text))
+def tokenize(text: str) -> list[str]:
+    """The exact tokens of ``text`` (lower case, diacritics kept)."""
+    return exact_tokens(text)
 
 
-def _best_anchor(pattern: re.Pattern[str], folded: str, span: int) -> int:
+def _variants() -> dict[str, str]:
+    """For each folded letter, every letter that folds to it (both cases)."""
+    found: dict[str, set[str]] = {}
+    for code in [*range(0x30, 0x7B), *range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
+        char = chr(code)
+        if not char.isalnum():
+            continue
+        base = fold(char).lower()
+        if len(base) == 1:
+            found.setdefault(base, {base}).update({char, char.lower(), char.upper()})
+    return {base: "".join(sorted(chars)) for base, chars in found.items()}
+
+
+_VARIANTS = _variants()
+
+
+def _pattern_of(word: str) -> str:
+    """A regex matching ``word`` with any (or no) diacritics, in any case."""
+    parts = []
+    for char in fold(normalize(word)).lower():
+        variants = _VARIANTS.get(char)
+        parts.append(f"[{re.escape(variants)}]" if variants else re.escape(char))
+    return "".join(parts)
+
+
+@lru_cache(maxsize=256)
+def _highlighter(words: tuple[str, ...], prefixes: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern for all query words, for highlighting inside the (short) snippet."""
+    alternatives = sorted(
+        {_pattern_of(w) + r"(?![^\W_])" for w in words if w}
+        | {_pattern_of(p) + r"[^\W_]*" for p in prefixes if p},
+        key=len,
+        reverse=True,
+    )
+    if not alternatives:
+        return None
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + ")", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1024)
+def _finder(word: str) -> re.Pattern[str]:
+    """A pattern for one word in lowercased text, beginning with its literal letters where it
+    has some, so that ``re`` can skip ahead (no look-behind: boundaries are checked after)."""
+    return re.compile(_pattern_of(word))
+
+
+def _starts(text: str, word: str, prefix: bool) -> list[int]:
+    found = []
+    for match in _finder(word).finditer(text):
+        before = text[match.start() - 1] if match.start() else " "
+        after = text[match.end()] if match.end() < len(text) else " "
+        if before.isalnum() or (not prefix and after.isalnum()):
+            continue
+        found.append(match.start())
+        if len(found) >= MAX_ANCHOR_MATCHES // 4:
+            break
+    return found
+
+
+def _anchor(text: str, words: list[str], prefixes: tuple[str, ...], span: int) -> int:
     """Where the most distinct query words stand within ``span`` characters (earliest wins),
-    so ``chinh phu`` shows "Chính phủ" rather than a lone "chính" earlier on."""
+    looking only at the start of the text (``SCAN_CHARS``)."""
+    region = text[:SCAN_CHARS].lower()
+    found = sorted(
+        (at, word)
+        for word, prefix in [*((w, False) for w in words), *((p, True) for p in prefixes)]
+        for at in _starts(region, word, prefix)
+    )
     best_start, best_count = 0, 0
-    for match in pattern.finditer(folded):
-        window = folded[match.start() : match.start() + span]
-        count = len({m.group(0) for m in pattern.finditer(window)})
-        if count > best_count:
-            best_start, best_count = match.start(), count
+    for i, (start, _) in enumerate(found):
+        distinct = {word for at, word in found[i:] if at < start + span}
+        if len(distinct) > best_count:
+            best_start, best_count = start, len(distinct)
     return best_start
 
 
-def make_snippet(body: str, query: str, width: int = SNIPPET_CHARS) -> str:
-    """An HTML-escaped excerpt of ``body`` around the first query word, words in ``<b>``.
-
-    Matching is done on folded text, so ``chinh phu`` highlights ``chính phủ``; ``fold`` keeps
-    positions, so the excerpt shows the original letters.
-    """
-    text = " ".join(normalize(body).split())
-    folded = _fold_lower(text)
-    terms = sorted(set(folded_tokens(query)), key=len, reverse=True)
-    if not terms:
-        return html.escape(text[:width])
-    pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, terms)) + r")(?![^\W_])")
-    anchor = _best_anchor(pattern, folded, width // 4)
+def make_snippet(
+    body: str, words: list[str] | str, prefixes: tuple[str, ...] = (), width: int = SNIPPET_CHARS
+) -> str:
+    """An HTML-escaped excerpt of ``body`` around where the query words stand, each match in
+    ``<b>``. ``words`` may be query text (it is split into words)."""
+    if isinstance(words, str):
+        words = [m.group(0) for m in re.finditer(r"[^\W_]+", normalize(words))]
+    unique = sorted({w for w in words if w})
+    pattern = _highlighter(tuple(unique), tuple(sorted(set(prefixes))))
+    # Only the window is normalised; whitespace runs read as one space.
     start = 0
-    if anchor > width // 4:
-        start = anchor - width // 4
-        space = text.find(" ", start, anchor)
+    if pattern is not None:
+        anchor = _anchor(body, unique, prefixes, width // 4)
+        # Shown from a little before the anchor, but never less than a snippet's width.
+        start = max(0, min(anchor - width // 4, len(body) - width))
+    window = " ".join(normalize(body[start : start + 2 * width]).split())
+    if start > 0:
+        space = window.find(" ", 0, width // 4)
         if space >= 0:
-            start = space + 1  # begin on a word, not inside one
-    end = min(len(text), start + width)
-    pieces: list[str] = ["…" if start > 0 else ""]
-    cursor = start
-    for match in pattern.finditer(folded, start, end):
-        pieces.append(html.escape(text[cursor : match.start()]))
-        pieces.append(f"<b>{html.escape(text[match.start() : match.end()])}</b>")
+            window = window[space + 1 :]  # begin on a word, not inside one
+    end = min(len(window), width)
+    cut = window[:end]
+    pieces = ["…" if start > 0 else ""]
+    cursor = 0
+    for match in pattern.finditer(cut) if pattern is not None else ():
+        pieces.append(html.escape(cut[cursor : match.start()]))
+        pieces.append(f"<b>{html.escape(match.group(0))}</b>")
         cursor = match.end()
-    pieces.append(html.escape(text[cursor:end]))
-    pieces.append("…" if end < len(text) else "")
+    pieces.append(html.escape(cut[cursor:]))
+    more = start + 2 * width < len(body) or end < len(window)
+    pieces.append("…" if more else "")
     return "".join(pieces)

@@ -26,7 +26,9 @@ def test_search_finds_a_record_without_diacritics(client: TestClient) -> None:
     body = response.json()
     assert body["total"] == 1
     hit = body["hits"][0]
-    assert set(hit) == {"record_id", "title", "number", "date", "score", "snippet"}
+    assert set(hit) == {
+        "record_id", "title", "number", "date", "doc_type", "issuer", "score", "snippet"
+    }  # fmt: skip
     assert hit["title"] == "Công văn V/v triển khai trục liên thông văn bản quốc gia"
     assert hit["number"] == "7816/VPCP-TTĐT" and hit["date"] == "2015-09-30"
     assert "<b>trục</b>" in hit["snippet"]

@@ -61,6 +61,7 @@ def test_round_trip_init_ingest_show_search(tmp_path: Path, sample_scans: list[P
         "media_type": "image/png",
         "size": scan.stat().st_size,
         "sha256": sealed["sha256"],
+        "sha512": hashlib.sha512(scan.read_bytes()).hexdigest(),
         "name": scan.name,
     }
     assert record["seal"]["key_id"]

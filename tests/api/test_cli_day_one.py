@@ -244,7 +244,7 @@ def test_concurrent_ingests_on_one_home_lose_nothing(
     everything = run_cli("search", "hanh phuc", "--json", "--limit", "100", home=home)
     assert json.loads(everything.stdout)["total"] == 3
     with Services.open(home) as services:
-        assert services.index.record_ids() == sealed
+        assert set(services.index.stamps()) == sealed
 
 
 def test_sigterm_finishes_what_is_under_way_and_reports_it(
@@ -363,5 +363,5 @@ def test_verify_is_the_one_health_check_and_repairs_what_is_not_a_record(
     blobs = LocalBlobStore(home.blobs_dir)
     assert not blobs.exists(old_orphan) and blobs.exists(new_orphan)
     with Services.open(home) as services:
-        assert record_id in services.index.record_ids()
+        assert record_id in set(services.index.stamps())
         assert services.archive.get(record_id, AccessLevel.SECRET).title == "Quyết định 1482"

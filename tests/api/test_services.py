@@ -34,9 +34,11 @@ def test_a_locked_index_delays_indexing_but_not_sealing(
             [
                 sys.executable,
                 "-c",
-                "import sys, tantivy, time\n"
-                "from search.tantivy_index import _schema\n"
-                "w = tantivy.Index(_schema(), path=sys.argv[1], reuse=True).writer(15_000_000, 1)\n"
+                "import sys\n"
+                "from pathlib import Path\n"
+                "from search.tantivy_index import TantivyIndex\n"
+                "index = TantivyIndex(Path(sys.argv[1]))\n"
+                "index._take_writer()\n"
                 "print('held', flush=True); sys.stdin.read()",
                 str(index_dir),
             ],
@@ -52,10 +54,10 @@ def test_a_locked_index_delays_indexing_but_not_sealing(
         assert [r.status for r in report.results] == [Status.SEALED] * 3
         assert report.not_indexed == {r.record_id for r in report.results}
         assert report.index_problem and "stayed locked" in report.index_problem
-        assert services.index.record_ids() == set()
+        assert set(services.index.stamps()) == set()
         # The next run (or 'luutru reindex') catches up.
         assert services.ingest([], IngestSettings()).not_indexed == set()
-        assert services.index.record_ids() == {r.record_id for r in report.results}
+        assert set(services.index.stamps()) == {r.record_id for r in report.results}
 
 
 def test_an_ingest_clears_what_a_killed_run_left_half_written(home: ArchiveHome) -> None:
