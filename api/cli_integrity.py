@@ -122,11 +122,14 @@ def verify(
         housekeeping = services.housekeeping(repair) if not ids else Housekeeping()
         loose = loose_modes(archive.home.root, archive.settings.group is not None)
         warnings = [*housekeeping.warnings(), *loose]
-    _print_audit(report, warnings, housekeeping.repaired, as_json)
+    report.problems += housekeeping.damage()
+    lost = [rid for rid in housekeeping.lost_records if rid not in housekeeping.restored]
+    _print_audit(report, warnings, housekeeping.repaired, as_json, lost)
     _report_housekeeping(housekeeping, loose, archive.home.root)
     if not report.ok:
         if not as_json:
-            err.print(f"[red]damaged: {', '.join(report.damaged) or 'the log'}[/]")
+            damaged = sorted({*report.damaged, *lost})
+            err.print(f"[red]damaged: {', '.join(damaged) or 'the log'}[/]")
         raise typer.Exit(ExitCode.INTEGRITY)
 
 
@@ -156,7 +159,9 @@ def _trust_line(report: AuditReport) -> str:
     )
 
 
-def _print_audit(report: AuditReport, warnings: list[str], repaired: bool, as_json: bool) -> None:
+def _print_audit(
+    report: AuditReport, warnings: list[str], repaired: bool, as_json: bool, lost: list[str]
+) -> None:
     if as_json:
         print_json(
             {
@@ -176,7 +181,8 @@ def _print_audit(report: AuditReport, warnings: list[str], repaired: bool, as_js
                 else {"size": report.log.size, "checkpoints": report.log.checkpoints},
                 "vanished": report.vanished,
                 "problems": report.all_problems(),
-                "damaged": report.damaged,
+                "damaged": sorted({*report.damaged, *lost}),
+                "lost": lost,
                 "trusted_keys_pinned": report.pinned,
                 "trust": _trust_line(report),
                 "warnings": warnings,
@@ -204,6 +210,8 @@ def _print_audit(report: AuditReport, warnings: list[str], repaired: bool, as_js
 def _report_housekeeping(housekeeping: Housekeeping, loose: list[str], root: Path) -> None:
     for warning in housekeeping.warnings():
         err.print(f"[yellow]warning: {escape(warning)}[/]")
+    for record_id in housekeeping.restored:
+        err.print(f"[green]restored record {record_id} from its signed manifest and seal[/]")
     if housekeeping.repaired:
         err.print("[green]repaired: the index caught up and unreferenced blobs were removed[/]")
     elif housekeeping.warnings():

@@ -160,6 +160,9 @@ def quarantine_list(
                         "sha256": entry.sha256 or None,
                         "size": entry.size,
                         "copy": str(copy) if copy else None,
+                        "access": entry.access,
+                        "series_code": entry.series_code,
+                        "closed_year": entry.closed_year,
                     }
                     for entry, copy in listed
                 ]

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from archive.errors import ConfigError, SearchUnavailable
 from archive.home import ArchiveHome
 from archive.models import AccessLevel, QuarantineEntry
+from archive.recovery import census, restore_all
 from archive.repository import Archive
 from ingest.agencies import read_names
 from ingest.contracts import IngestContext, IngestResult, IngestSettings, Status
@@ -56,7 +57,19 @@ class Housekeeping:
     missing_from_index: list[str] = field(default_factory=list)
     stale_in_index: list[str] = field(default_factory=list)
     orphan_blobs: list[str] = field(default_factory=list)
+    # Records whose signed manifests are in the blob store but not in the database (damage).
+    lost_records: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
     repaired: bool = False
+
+    def damage(self) -> list[str]:
+        left = [rid for rid in self.lost_records if rid not in self.restored]
+        return [
+            f"record {rid} is sealed in the blob store (its signed manifest is there) but "
+            "missing from the database: was the database restored from an older backup? "
+            "'luutru verify --repair' restores it from its manifest and seal"
+            for rid in left
+        ]
 
     def warnings(self) -> list[str]:
         found = []
@@ -281,7 +294,7 @@ class Services:
                         )
                     )
                     continue
-                result = ingest_one(copy, context, label=entry.source_path)
+                result = ingest_one(copy, _as_given(context, entry), label=entry.source_path)
                 if result.status in (Status.SEALED, Status.DUPLICATE):
                     shelf.release(entry)
                 deliver(result)
@@ -292,13 +305,17 @@ class Services:
     def housekeeping(self, repair: bool = False) -> Housekeeping:
         """Compare the index and the blob store with the archive; with ``repair``, index what
         is missing or outdated, drop what is stale and remove day-old unreferenced blobs."""
+        blobs = census(self.archive, older_than=ORPHAN_GRACE_SECONDS)
+        if repair and blobs.lost:
+            # Lost records first: once restored they are indexed like any other.
+            restored, _ = restore_all(self.archive, blobs)
+        else:
+            restored = []
         missing, stale = differences(self.archive, self.index)
-        found = Housekeeping(
-            missing, stale, self.archive.unreferenced_blobs(older_than=ORPHAN_GRACE_SECONDS)
-        )
-        if repair and (found.missing_from_index or found.stale_in_index or found.orphan_blobs):
+        found = Housekeeping(missing, stale, blobs.orphans, sorted(blobs.lost), restored)
+        if repair and (missing or stale or blobs.orphans or restored):
             catch_up(self.archive, self.index)
-            for sha256 in found.orphan_blobs:
+            for sha256 in blobs.orphans:
                 self.archive.blobs.discard(sha256)
             found.repaired = True
         return found
@@ -345,6 +362,19 @@ class Services:
             report.index_problem = str(exc)
             return
         report.not_indexed.clear()
+
+
+def _as_given(context: IngestContext, entry: QuarantineEntry) -> IngestContext:
+    """The retry of a quarantined input is archived as the input was to be (its access level,
+    series and closed year), unless the retry itself says otherwise."""
+    settings = context.settings
+    given = replace(
+        settings,
+        access=settings.access or (AccessLevel(entry.access) if entry.access else None),
+        series_code=settings.series_code or entry.series_code,
+        closed_year=settings.closed_year or entry.closed_year,
+    )
+    return replace(context, settings=given)
 
 
 def _ocr_engine(settings: IngestSettings) -> TesseractEngine:

@@ -101,9 +101,20 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade_schema(engine: Engine) -> None:
-    """Bring the schema to the newest migration (``init`` and ``migrate`` only)."""
+    """Bring the schema to the newest migration (``init`` and ``migrate`` only); a schema
+    from a newer luutru is refused, never touched."""
+    current = current_revision(engine)
+    if current is not None and current not in _known_revisions():
+        raise SchemaOutdated(
+            f"the database schema ({current}) is newer than this luutru ({head_revision()}); "
+            "upgrade luutru"
+        )
     with database_faults(engine):
         command.upgrade(alembic_config(engine), "head")
+
+
+def _known_revisions() -> set[str]:
+    return {script.revision for script in _scripts().walk_revisions()}
 
 
 def require_current_schema(engine: Engine) -> None:
@@ -121,7 +132,7 @@ def require_current_schema(engine: Engine) -> None:
             "(run 'luutru init' for a new archive, or restore it from a backup)"
         )
     if current != head:
-        if current not in {script.revision for script in _scripts().walk_revisions()}:
+        if current not in _known_revisions():
             raise SchemaOutdated(
                 f"the database schema ({current}) is newer than this luutru ({head}); "
                 "upgrade luutru"

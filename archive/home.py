@@ -17,7 +17,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.errors import ArchiveHomeMissing, ConfigError
+from archive.errors import ArchiveHomeMissing, ConfigError, UsageError
 from archive.fsutil import atomic_write_bytes
 from archive.models import AccessLevel
 
@@ -50,6 +50,10 @@ class ArchiveHome:
     def resolve(cls, explicit: Path | None) -> ArchiveHome:
         """--home, else $LUUTRU_HOME, else ./luutru-data."""
         if explicit is not None:
+            if str(explicit) in ("", "."):
+                raise UsageError(
+                    "--home is empty or '.': name the archive's folder (is a variable unset?)"
+                )
             return cls(explicit.expanduser().absolute())
         from_env = os.environ.get(HOME_ENV)
         if from_env:
@@ -92,7 +96,10 @@ class ArchiveHome:
         """Write luutru.toml unless present; return whether it was written."""
         if self.config_path.exists():
             return False
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot make the archive home {self.root}: {exc.strerror}") from None
         text = (
             "# luutru archive settings.\n"
             "# Without database_url the database is luutru.db in this directory, so the home\n"
@@ -143,22 +150,22 @@ class ArchiveHome:
     def unsafe_location(self) -> str | None:
         """Why this home must not be created here, or None.
 
-        A home inside a Python package or inside a git work tree's tracked folders would put
-        the database, the records and the private key among source code, one ``git add``
-        away from being published.
+        A home inside a Python package, or inside a git work tree where git does not ignore
+        it, would put the database, the records and the private key among source code, one
+        ``git add`` away from being published. A folder that already holds other files is
+        someone's, not a new archive's.
         """
         root = self.root.resolve()
+        if root.exists() and not root.is_dir():
+            return f"{root} is a file, not a folder"
         for folder in (root, *root.parents):
             if (folder / "__init__.py").is_file():
                 return f"{root} is inside the Python package {folder}"
         top = _git_work_tree(root)
-        if top is None:
-            return None
-        for folder in (root, *root.parents):
-            if folder == top and folder != root:
-                break
-            if folder.is_dir() and _git_tracks_files_under(top, folder):
-                return f"{root} is inside {folder}, a folder tracked by the git work tree {top}"
+        if top is not None and not _git_ignores(top, root):
+            return f"{root} is inside the git work tree {top}, which does not ignore it"
+        if root.is_dir() and any(root.iterdir()):
+            return f"{root} already holds other files and is not an archive home"
         return None
 
 
@@ -187,6 +194,9 @@ def _git_work_tree(path: Path) -> Path | None:
     return Path(top.strip()).resolve() if top and top.strip() else None
 
 
-def _git_tracks_files_under(top: Path, folder: Path) -> bool:
-    listed = _git(["ls-files", "--", str(folder.relative_to(top)) or "."], top)
-    return bool(listed and listed.strip())
+def _git_ignores(top: Path, path: Path) -> bool:
+    """Whether git would leave ``path`` (and so everything in it) out of ``git add``."""
+    # A trailing slash: the home is a folder, even before it exists (".gitignore: data/").
+    return _git(["check-ignore", "-q", f"{path}/"], top) is not None
+
+

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import metadata as package_metadata
 from typing import Any
 
@@ -160,3 +161,31 @@ def sealed_values(record: Record) -> dict[str, Any]:
     values = {name: getattr(record, name) for name in SEALED_FIELDS}
     values["issued_date"] = record.issued_date.isoformat() if record.issued_date else None
     return values
+
+
+SEAL_STATEMENT_FORMAT = "luutru-seal/1"
+
+
+def seal_statement(
+    manifest_sha256: str, signature: str, key_id: str, algorithm: str, sealed_at: datetime
+) -> bytes:
+    """The seal of a manifest as a blob of its own (canonical JSON), kept beside it in the
+    blob store, so that a record the database lost can be restored with its signature."""
+    return canonical_json(
+        {
+            "format": SEAL_STATEMENT_FORMAT,
+            "manifest_sha256": manifest_sha256,
+            "signature": signature,
+            "key_id": key_id,
+            "algorithm": algorithm,
+            "sealed_at": sealed_at.isoformat(),
+        }
+    )
+
+
+def parse_seal_statement(value: dict[str, Any]) -> dict[str, Any] | None:
+    """``value`` when it is a seal statement with every part, else None."""
+    if value.get("format") != SEAL_STATEMENT_FORMAT:
+        return None
+    parts = ("manifest_sha256", "signature", "key_id", "algorithm", "sealed_at")
+    return value if all(isinstance(value.get(p), str) for p in parts) else None

@@ -85,24 +85,26 @@ class Record(Base):
     # record has one (migration 0002 fills it for records made before).
     original_sha256: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     title: Mapped[str] = mapped_column(Text, default="")
-    series_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    series_code: Mapped[str | None] = mapped_column(Text, index=True)
     access: Mapped[str] = mapped_column(String(16), default=AccessLevel.INTERNAL.value)
     closed_year: Mapped[int | None] = mapped_column(Integer)
     # Vietnamese document metadata (Circular 05/2025/TT-BNV); filled by metadata extraction.
-    doc_number: Mapped[str] = mapped_column(String(128), default="")
-    doc_type: Mapped[str] = mapped_column(String(128), default="")
+    # Text, not bounded strings: edXML headers and edits can be long, and PostgreSQL would
+    # refuse a longer value where SQLite takes it.
+    doc_number: Mapped[str] = mapped_column(Text, default="")
+    doc_type: Mapped[str] = mapped_column(Text, default="")
     # The type name as the document writes it ("QUYẾT ĐỊNH"); empty for a công văn.
-    type_name: Mapped[str] = mapped_column(String(128), default="", server_default="")
+    type_name: Mapped[str] = mapped_column(Text, default="", server_default="")
     issuer: Mapped[str] = mapped_column(Text, default="")
     issued_date: Mapped[date | None] = mapped_column(Date)
-    place: Mapped[str] = mapped_column(String(128), default="")
+    place: Mapped[str] = mapped_column(Text, default="")
     subject: Mapped[str] = mapped_column(Text, default="")
-    language: Mapped[str] = mapped_column(String(16), default="vi")
+    language: Mapped[str] = mapped_column(Text, default="vi")
     page_count: Mapped[int] = mapped_column(Integer, default=0)
     source_name: Mapped[str] = mapped_column(Text, default="")
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Who ran the ingest (the operator's login, or the user luutru was told to act as).
-    ingested_by: Mapped[str] = mapped_column(String(128), default="", server_default="")
+    ingested_by: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Incoming digital signatures as validated at ingest (signed PDFs, edXML XMLDSig): per
     # signature its kind, status, signer, chain, signing time and reason; sealed too.
     signatures: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
@@ -137,7 +139,7 @@ class RecordFile(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     record_id: Mapped[str] = mapped_column(ForeignKey("records.id"), index=True)
     role: Mapped[str] = mapped_column(String(32))
-    media_type: Mapped[str] = mapped_column(String(128))
+    media_type: Mapped[str] = mapped_column(Text)
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     # Null for files sealed before manifests carried a second hash (manifest format 1).
@@ -171,6 +173,11 @@ class QuarantineEntry(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text)
     quarantined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What the input was to become (ingest's --access, --series, --closed-year), so that a
+    # retry never archives a secret scan at a lower level.
+    access: Mapped[str | None] = mapped_column(String(16))
+    series_code: Mapped[str | None] = mapped_column(Text)
+    closed_year: Mapped[int | None] = mapped_column(Integer)
 
 
 class RecordChange(Base):
@@ -185,7 +192,7 @@ class RecordChange(Base):
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
-    changed_by: Mapped[str] = mapped_column(String(128))
+    changed_by: Mapped[str] = mapped_column(Text)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     manifest_sha256: Mapped[str] = mapped_column(String(64))
 
@@ -254,5 +261,5 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(64))
     record_id: Mapped[str | None] = mapped_column(String(32), index=True)
     outcome: Mapped[str] = mapped_column(String(16))
-    agent: Mapped[str] = mapped_column(String(128), default="")
+    agent: Mapped[str] = mapped_column(Text, default="")
     detail: Mapped[str] = mapped_column(Text, default="")

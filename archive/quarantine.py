@@ -1,7 +1,8 @@
 """Quarantine: inputs that could not be archived, kept with the reason so a clerk can act.
 
-One entry per source path (re-running a batch meets the same bad file again: one entry, the
-latest bytes and reason). On disk each entry is a folder named after its source path:
+One entry per source path, absolute (re-running a batch meets the same bad file again: one
+entry, the latest bytes and reason), with the access level, series and closed year it was
+to be archived with. On disk each entry is a folder named after its source path:
 
     quarantine/<16 hex of sha256(path)>/REASON.txt     path, sha256, when, why
     quarantine/<16 hex of sha256(path)>/kept/<name>    a copy of the input, owner-only
@@ -48,10 +49,21 @@ class QuarantineShelf:
         return self.root / hashlib.sha256(source_path.encode("utf-8")).hexdigest()[:16]
 
     def put(
-        self, source: Path, reason: str, keep_copy: bool = True, label: str | None = None
+        self,
+        source: Path,
+        reason: str,
+        keep_copy: bool = True,
+        label: str | None = None,
+        placement: tuple[str | None, str | None, int | None] = (None, None, None),
     ) -> QuarantineEntry:
-        """Record that ``source`` (shown as ``label``) was rejected; keep a copy if asked."""
-        shown = label if label is not None else path_text(source)
+        """Record that ``source`` (shown as ``label``) was rejected; keep a copy if asked.
+
+        An input is named by its absolute path (two folders' ``in/doc.png`` are two inputs);
+        ``placement`` is the (access, series, closed year) it was to be archived with, kept
+        for ``quarantine retry``."""
+        if label is None or label == path_text(source):
+            label = path_text(source.absolute())
+        shown = label
         try:
             sha256, size = sha256_file(source)
         except (InputRejected, OSError):
@@ -76,6 +88,7 @@ class QuarantineShelf:
             entry.sha256, entry.size = sha256, size
             entry.reason = reason
             entry.quarantined_at = now
+            entry.access, entry.series_code, entry.closed_year = placement
         return entry
 
     def entries(self, ids: list[int] | None = None) -> list[QuarantineEntry]:

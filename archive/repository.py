@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-import json
 import os
 import re
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -28,6 +26,7 @@ from archive.blobstore import BlobStore, LocalBlobStore, StagedBlob
 from archive.db import (
     current_revision,
     database_faults,
+    describe_url,
     head_revision,
     make_engine,
     make_session_factory,
@@ -39,7 +38,6 @@ from archive.errors import (
     AmbiguousRecordId,
     DatabaseMissing,
     InputRejected,
-    IntegrityError,
     RecordNotFound,
     SigningKeyError,
     StorageError,
@@ -53,14 +51,13 @@ from archive.fsutil import (
 )
 from archive.home import ArchiveHome, Settings
 from archive.log import EntryKind, LogWriter, append_existing
-from archive.manifest import ManifestFile, build_manifest, sign_manifest
+from archive.manifest import ManifestFile, build_manifest, seal_statement, sign_manifest
 from archive.models import (
     AccessLevel,
     FileRole,
     LogEntry,
     QuarantineEntry,
     Record,
-    RecordChange,
     RecordFile,
     Seal,
 )
@@ -233,13 +230,13 @@ class Archive:
             _share_with_group(home, settings.group_id)
         archive = cls(home, settings, LocalBlobStore(home.blobs_dir))
         try:
-            database = sqlite_file(archive.engine)
-            if database is not None and not database.exists() and any(archive.blobs.iter_hashes()):
+            before = archive.existing_revision()
+            if before is None and any(archive.blobs.iter_hashes()):
                 raise DatabaseMissing(
-                    f"the database {database} is missing but {home.blobs_dir} holds records; "
-                    "restore the database from a backup (init will not start an empty one)"
+                    f"the database {describe_url(settings.database_url)} is missing, empty or "
+                    f"not luutru's, but {home.blobs_dir} holds records; restore the database "
+                    "from a backup (init will not start an empty one)"
                 )
-            before = current_revision(archive.engine)
             upgrade_schema(archive.engine)
             passphrase = passphrase_from_env()
             created_key = ensure_key_pair(home.keys_dir, archive.count_records() > 0, passphrase)
@@ -279,6 +276,14 @@ class Archive:
             archive.close()
         return before, head_revision()
 
+    def existing_revision(self) -> str | None:
+        """The schema revision of the database, None when there is none (no file, an empty
+        file, a database without luutru's tables)."""
+        database = sqlite_file(self.engine)
+        if database is not None and not database.exists():
+            return None
+        return current_revision(self.engine)
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -292,9 +297,19 @@ class Archive:
         return self._sessions()
 
     def signer(self) -> Signer:
-        # Loaded on first seal only, so read-only processes (API, verify) never hold the key.
+        """The signing key, loaded on first use only, so that read-only processes (API,
+        verify) never hold it; refused unless it is the pair of the archive's public key (a
+        wrong key restored from a backup would seal records nobody can verify)."""
         if self._signer is None:
-            self._signer = Signer.load(self.home.keys_dir, passphrase_from_env())
+            signer = Signer.load(self.home.keys_dir, passphrase_from_env())
+            public = self.verifier()
+            if signer.key_id != public.key_id:
+                raise SigningKeyError(
+                    f"the private key in {self.home.keys_dir} (key {signer.key_id}) is not the "
+                    f"pair of the archive's public key {public.key_id}: nothing was sealed. Put "
+                    "back the private key that belongs to this archive"
+                )
+            self._signer = signer
         return self._signer
 
     def reset_signer(self) -> None:
@@ -499,6 +514,16 @@ class Archive:
                 sealed_at=sealed_at,
             ),
         )
+        assert record.seal is not None
+        self.blobs.put_bytes(
+            seal_statement(
+                record.seal.manifest_sha256,
+                signed.signature,
+                signed.key_id,
+                signed.algorithm,
+                sealed_at,
+            )
+        )
         return record, signed.body
 
     def _commit(self, record: Record, original_sha256: str, manifest: bytes) -> SealOutcome:
@@ -520,11 +545,21 @@ class Archive:
         return SealOutcome(record.id, duplicate=False)
 
     def quarantine(
-        self, source: Path, reason: str, keep_copy: bool = True, label: str | None = None
+        self,
+        source: Path,
+        reason: str,
+        keep_copy: bool = True,
+        label: str | None = None,
+        placement: Placement | None = None,
     ) -> QuarantineEntry:
-        """Keep a copy of a rejected input and why; the input itself is only read."""
+        """Keep a copy of a rejected input and why, and where it was to be archived (its
+        access level above all, so that a retry never archives it lower); the input itself is
+        only read."""
+        kept: tuple[str | None, str | None, int | None] = (None, None, None)
+        if placement is not None:
+            kept = (placement.access.value, placement.series_code, placement.closed_year)
         with storage_faults(f"quarantining {label or path_text(source)}"):
-            return self.quarantine_shelf.put(source, reason, keep_copy, label)
+            return self.quarantine_shelf.put(source, reason, keep_copy, label, kept)
 
     def quarantined(self) -> list[QuarantineEntry]:
         return self.quarantine_shelf.entries()
@@ -628,36 +663,6 @@ class Archive:
                     .where(Record.id.in_(wanted[start : start + 500]))
                     .options(selectinload(Record.files), selectinload(Record.seal))
                 )
-
-    def referenced_blobs(self) -> set[str]:
-        """Every blob a record needs: its files, its manifest, and the manifests its edits
-        replaced (named by their successors)."""
-        with self.faults(), self.session() as session:
-            referenced = set(session.scalars(select(RecordFile.sha256)))
-            manifests = set(session.scalars(select(Seal.manifest_sha256)))
-            manifests |= set(session.scalars(select(RecordChange.manifest_sha256)))
-        pending = list(manifests)
-        while pending:
-            sha256 = pending.pop()
-            try:
-                previous = json.loads(self.blobs.read_bytes(sha256)).get("previous_manifest_sha256")
-            except (IntegrityError, ValueError, AttributeError):
-                continue  # damage is verify_record's to report
-            if isinstance(previous, str) and previous not in manifests:
-                manifests.add(previous)
-                pending.append(previous)
-        return referenced | manifests
-
-    def unreferenced_blobs(self, older_than: float = 0.0) -> list[str]:
-        """Blobs no record needs (left by runs killed before their commit), at least
-        ``older_than`` seconds old: younger ones may belong to an ingest still running."""
-        referenced = self.referenced_blobs()
-        cutoff = time.time() - older_than
-        return [
-            sha256
-            for sha256 in self.blobs.iter_hashes()
-            if sha256 not in referenced and self.blobs.modified_at(sha256) <= cutoff
-        ]
 
     def records_to_review(self, clearance: AccessLevel) -> list[Record]:
         """Records with a page flagged as unsure, or with warnings, oldest first."""

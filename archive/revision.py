@@ -19,7 +19,13 @@ from sqlalchemy.orm import selectinload
 
 from archive.errors import RecordNotFound, UsageError
 from archive.log import EntryKind, LogWriter
-from archive.manifest import SEALED_FIELDS, sealed_values, sign_manifest, verify_manifest
+from archive.manifest import (
+    SEALED_FIELDS,
+    seal_statement,
+    sealed_values,
+    sign_manifest,
+    verify_manifest,
+)
 from archive.models import AccessLevel, Record, RecordChange
 from archive.repository import Archive, storage_faults
 from archive.text import normalize
@@ -94,6 +100,11 @@ def revise_record(
         signed = sign_manifest(manifest, archive.signer())
         seal.manifest_sha256 = archive.blobs.put_bytes(signed.body)
         seal.signature, seal.key_id = signed.signature, signed.key_id
+        archive.blobs.put_bytes(
+            seal_statement(
+                seal.manifest_sha256, seal.signature, seal.key_id, seal.algorithm, seal.sealed_at
+            )
+        )
         log.append(EntryKind.REVISION, signed.body, seal.manifest_sha256, full_id, now)
         log.checkpoint(archive.signer(), now)
         for diff in diffs:

@@ -24,6 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from archive.fsutil import STALE_AFTER_SECONDS
 from archive.home import ArchiveHome
+from archive.recovery import census
 from archive.repository import Archive
 from ingest.sample_scans import find_font
 
@@ -93,7 +94,7 @@ def run(files: int = 200, kills: int = 20, seed: int = 9) -> str:
     report = json.loads(verify.stdout)
     originals = _records(home)
     with Archive.open(ArchiveHome(home)) as archive:
-        orphans = len(archive.unreferenced_blobs(older_than=0))
+        orphans = len(census(archive, older_than=0).orphans)
     temp_left = sum(1 for p in (home / "blobs").glob(".*") if p.is_file())
     once = sum(originals.count(sha) == 1 for sha in expected.values())
     missing = sum(sha not in originals for sha in expected.values())

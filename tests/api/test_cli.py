@@ -1,5 +1,6 @@
 """The `luutru` command in a child process: the contract scripts rely on."""
 
+import hashlib
 import json
 import shutil
 import signal

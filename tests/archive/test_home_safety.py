@@ -41,11 +41,29 @@ def test_init_refuses_a_tracked_folder_of_a_git_work_tree(tmp_path: Path) -> Non
     (repo / "docs" / "a.md").write_text("a")
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     subprocess.run(["git", "-C", str(repo), "add", "docs/a.md"], check=True)
-    for inside in (repo / "docs" / "archive", repo):
-        with pytest.raises(UsageError, match="tracked by the git work tree"):
+    # Inside the work tree, anywhere git does not ignore: one 'git add .' from publishing
+    # the private key (a new folder at the root too).
+    for inside in (repo / "docs" / "archive", repo, repo / "records"):
+        with pytest.raises(UsageError, match="inside the git work tree .* does not ignore it"):
             Archive.initialise(ArchiveHome(inside))
-    # A new folder beside the code (ignored or not) holds nothing of the code.
+    (repo / ".gitignore").write_text("luutru-data/\n")
     assert Archive.initialise(ArchiveHome(repo / "luutru-data")).created_key
+
+
+def test_init_refuses_a_folder_of_other_files_a_file_and_an_empty_home(tmp_path: Path) -> None:
+    letters = tmp_path / "docs"
+    letters.mkdir()
+    letters.chmod(0o755)
+    (letters / "thu-rieng.txt").write_text("thư riêng")
+    with pytest.raises(UsageError, match="already holds other files"):
+        Archive.initialise(ArchiveHome(letters))
+    assert letters.stat().st_mode & 0o777 == 0o755  # not touched
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    with pytest.raises(UsageError, match="is a file"):
+        Archive.initialise(ArchiveHome(a_file))
+    with pytest.raises(UsageError, match="--home is empty"):
+        ArchiveHome.resolve(Path(""))
 
 
 def test_init_never_replaces_a_key_moved_offline(home: ArchiveHome, seal_scan: SealScan) -> None:

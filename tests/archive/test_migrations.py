@@ -33,7 +33,7 @@ def test_an_archive_from_before_the_log_is_logged_by_migrate(archive, seal_scan,
     from alembic import command
     from sqlalchemy import text
 
-    from archive.db import alembic_config
+    from archive.db import alembic_config, head_revision
     from archive.fixity import audit_archive
     from archive.manifest import MANIFEST_FORMAT_V1, legacy_canonical_json
     from archive.repository import Archive
@@ -64,10 +64,10 @@ def test_an_archive_from_before_the_log_is_logged_by_migrate(archive, seal_scan,
                 {"m": archive.blobs.put_bytes(body), "s": signer.sign(body), "r": record_id},
             )
     before, after = Archive.migrate(archive.home)
-    assert (before, after) == ("0003", "0004")
+    assert (before, after) == ("0003", head_revision())
     with Archive.open(archive.home) as migrated:
         report = audit_archive(migrated, record_events=False)
         assert report.ok, report.all_problems()
         assert report.log is not None and report.log.size == 3
-        assert Archive.migrate(archive.home) == ("0004", "0004")  # nothing more to enter
+        assert Archive.migrate(archive.home) == (head_revision(), head_revision())
         assert audit_archive(migrated, record_events=False).log.size == 3
