@@ -31,6 +31,14 @@ from api.cli_common import (
 )
 from api.cli_integrity import evidence, keys_app, log_app, verify, warn_unencrypted
 from api.cli_records import edit, quarantine_app, review
+from api.cli_retention import (
+    audit,
+    dispose_app,
+    hold_app,
+    retention_app,
+    transfer,
+    users_app,
+)
 from api.cli_search import reindex, search
 from api.services import IngestReport
 from api.views import provenance_json, record_json
@@ -57,6 +65,12 @@ app.command()(reindex)
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(keys_app, name="keys")
 app.add_typer(log_app, name="log")
+app.add_typer(users_app, name="users")
+app.add_typer(retention_app, name="retention")
+app.add_typer(hold_app, name="hold")
+app.add_typer(dispose_app, name="dispose")
+app.command()(transfer)
+app.command()(audit)
 
 
 @app.callback()

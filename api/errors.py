@@ -19,6 +19,8 @@ class ExitCode(IntEnum):
     SEARCH = 8
     STORAGE = 9
     ADDRESS_IN_USE = 10
+    NOT_PERMITTED = 11  # not that user, or not that user's role
+    REFUSED = 12  # held, permanent, not due, not approved
     INTERNAL = 70
     INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
 
@@ -40,6 +42,8 @@ _MAPPING: list[tuple[type[errors.LuutruError], ExitCode, int]] = [
     (errors.SearchUnavailable, ExitCode.SEARCH, 503),
     (errors.StorageError, ExitCode.STORAGE, 503),
     (errors.AddressInUse, ExitCode.ADDRESS_IN_USE, 500),
+    (errors.NotPermitted, ExitCode.NOT_PERMITTED, 403),
+    (errors.Refused, ExitCode.REFUSED, 409),
     (errors.Interrupted, ExitCode.INTERRUPTED, 503),
 ]
 

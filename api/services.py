@@ -158,6 +158,17 @@ class Services:
             return SearchResults(len(hits), hits, {})
         return results
 
+    def all_matches(self, text: str, clearance: AccessLevel = AccessLevel.SECRET) -> list[str]:
+        """Every record a query finds (a legal hold by query keeps them all), page by page."""
+        found: list[str] = []
+        while True:
+            page = self.search(
+                SearchRequest.of(text, clearance, limit=500, offset=len(found), facets=False)
+            )
+            found += [hit.record_id for hit in page.hits]
+            if not page.hits or len(found) >= page.total:
+                return found
+
     def reindex(self, progress: Callable[[int, int], None] | None = None) -> IndexingReport:
         """Rebuild the index beside the one in use and swap it in (resumable)."""
         report = rebuild(self.archive, self.archive.home.index_dir, self.engine, progress)

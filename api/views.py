@@ -21,6 +21,14 @@ def record_json(record: Record, text: str) -> dict[str, Any]:
         "source_name": record.source_name,
         "ingested_at": record.ingested_at.isoformat(),
         "ingested_by": record.ingested_by,
+        "status": record.status,
+        "disposition": None
+        if record.disposed_at is None
+        else {
+            "at": record.disposed_at.isoformat(),
+            "by": record.disposed_by,
+            "list_id": record.disposal_list_id,
+        },
         "warnings": record.warnings or [],
         "signatures": record.signatures or [],
         "pages": record.pages or [],

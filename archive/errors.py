@@ -96,3 +96,13 @@ class AddressInUse(LuutruError):
 
 class Interrupted(LuutruError):
     """The run was stopped by a signal; what finished before it is kept and reported."""
+
+
+class NotPermitted(LuutruError):
+    """The person is not who they say (their API key is not theirs), or their role may not
+    do this; nothing was changed."""
+
+
+class Refused(LuutruError):
+    """What was asked must not be done as things stand (a held record, a permanent one, one
+    not yet due, a list without its two approvals); nothing was changed."""

@@ -36,6 +36,9 @@ class Settings:
     anonymous_clearance: AccessLevel
     # A group that may read the archive (files 0640, folders 0750); None: owner only.
     group: str | None = None
+    # The agency keeping the archive and its place, as records of destruction name them.
+    agency: str = ""
+    place: str = ""
 
     @property
     def group_id(self) -> int | None:
@@ -109,6 +112,9 @@ class ArchiveHome:
             "# Access level an unauthenticated API reader is cleared for: public, internal,\n"
             "# confidential or secret.\n"
             'anonymous_clearance = "public"\n'
+            "# The agency keeping this archive and its place, for the records of destruction:\n"
+            '# agency = "ỦY BAN NHÂN DÂN TỈNH HÒA BÌNH"\n'
+            '# place = "Hòa Bình"\n'
             "# Everything here is readable by its owner only. To let a group read the archive\n"
             "# (files 0640, folders 0750), name it:\n"
             '# group = "luutru"\n'
@@ -145,6 +151,8 @@ class ArchiveHome:
             or str(raw.get("search_engine", "tantivy")),
             anonymous_clearance=clearance,
             group=group,
+            agency=str(raw.get("agency", "")),
+            place=str(raw.get("place", "")),
         )
 
     def unsafe_location(self) -> str | None:
@@ -198,5 +206,3 @@ def _git_ignores(top: Path, path: Path) -> bool:
     """Whether git would leave ``path`` (and so everything in it) out of ``git add``."""
     # A trailing slash: the home is a folder, even before it exists (".gitignore: data/").
     return _git(["check-ignore", "-q", f"{path}/"], top) is not None
-
-

@@ -105,6 +105,12 @@ class Record(Base):
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Who ran the ingest (the operator's login, or the user luutru was told to act as).
     ingested_by: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # RecordStatus: active, xem-xet-huy (proposed for destruction), destroyed, transferred.
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    # When the status last changed by a disposition, by whom, under which list.
+    disposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disposed_by: Mapped[str | None] = mapped_column(Text)
+    disposal_list_id: Mapped[int | None] = mapped_column(Integer)
     # Incoming digital signatures as validated at ingest (signed PDFs, edXML XMLDSig): per
     # signature its kind, status, signer, chain, signing time and reason; sealed too.
     signatures: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
@@ -263,3 +269,93 @@ class Event(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     agent: Mapped[str] = mapped_column(Text, default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class RecordStatus(enum.StrEnum):
+    """Where a record stands in its life (not sealed: the log proves each change of it)."""
+
+    ACTIVE = "active"
+    # Proposed for destruction: Circular 06/2025/TT-BNV's "Xem xét hủy".
+    REVIEW_DESTROY = "xem-xet-huy"
+    DESTROYED = "destroyed"
+    TRANSFERRED = "transferred"
+
+
+class User(Base):
+    """A person who uses the archive: a role (what they may do) and a clearance (what they may
+    read). The API key is shown once at creation; only its sha256 is kept."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    clearance: Mapped[str] = mapped_column(String(16))
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(Text, default="")
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Hold(Base):
+    """A legal hold: while active, none of its records may be disposed of, whatever else is
+    said. ``kind`` is record, series or query; a query hold keeps the records it matched."""
+
+    __tablename__ = "holds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    released_by: Mapped[str | None] = mapped_column(Text)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    records: Mapped[list[HoldRecord]] = relationship(cascade="all, delete-orphan")
+
+
+class HoldRecord(Base):
+    __tablename__ = "hold_records"
+
+    hold_id: Mapped[int] = mapped_column(ForeignKey("holds.id"), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+
+
+class DisposalList(Base):
+    """A proposal to destroy or transfer records (Circular 06/2025/TT-BNV): proposed by one
+    user, approved by two others with the approver role, then executed."""
+
+    __tablename__ = "disposal_lists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    as_of: Mapped[date] = mapped_column(Date)
+    proposed_by: Mapped[str] = mapped_column(Text)
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    executed_by: Mapped[str | None] = mapped_column(Text)
+    executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The record of destruction (biên bản hủy tài liệu), itself a sealed record.
+    report_record_id: Mapped[str | None] = mapped_column(String(32))
+    items: Mapped[list[DisposalItem]] = relationship(
+        cascade="all, delete-orphan", order_by="DisposalItem.record_id"
+    )
+    approvals: Mapped[list[Approval]] = relationship(
+        cascade="all, delete-orphan", order_by="Approval.approved_at"
+    )
+
+
+class DisposalItem(Base):
+    __tablename__ = "disposal_items"
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("disposal_lists.id"), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    done: Mapped[bool] = mapped_column(default=False)
+
+
+class Approval(Base):
+    __tablename__ = "approvals"
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("disposal_lists.id"), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime)

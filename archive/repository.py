@@ -59,6 +59,7 @@ from archive.models import (
     QuarantineEntry,
     Record,
     RecordFile,
+    RecordStatus,
     Seal,
 )
 from archive.quarantine import QuarantineShelf
@@ -618,7 +619,7 @@ class Archive:
 
     def text_of(self, record: Record) -> str:
         text_file = record.file(FileRole.OCR_TEXT)
-        if text_file is None:
+        if text_file is None or record.status == RecordStatus.DESTROYED.value:
             return ""
         return self.blobs.read_bytes(text_file.sha256).decode("utf-8")
 
@@ -630,10 +631,11 @@ class Archive:
         """Every record's id with what decides who may see it: ``access:manifest_sha256``
         (the search index keeps the same stamp, so the two can be compared)."""
         with self.faults(), self.session() as session:
+            # A destroyed record is gone from search: only its tombstone stays (``show``).
             rows = session.execute(
-                select(Record.id, Record.access, Seal.manifest_sha256).outerjoin(
-                    Seal, Seal.record_id == Record.id
-                )
+                select(Record.id, Record.access, Seal.manifest_sha256)
+                .outerjoin(Seal, Seal.record_id == Record.id)
+                .where(Record.status != RecordStatus.DESTROYED.value)
             )
             return {rid: f"{access}:{manifest or ''}" for rid, access, manifest in rows}
 

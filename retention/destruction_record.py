@@ -294,7 +294,8 @@ def _place_date(place: str, moment: datetime) -> str:
     """Decree 30/2020/NĐ-CP: a zero before days under 10 and months under 3."""
     day = _local(moment).date()
     month = f"{day.month:02d}" if day.month < 3 else str(day.month)
-    return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
+    when = f"ngày {day.day:02d} tháng {month} năm {day.year}"
+    return f"{place}, {when}" if place.strip() else when[0].upper() + when[1:]
 
 
 def _count(number: int) -> str:

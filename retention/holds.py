@@ -1,0 +1,133 @@
+"""Legal holds: while one is active, none of its records may be disposed of, whatever else
+is said (a due date, a proposal, two approvals).
+
+A hold names one record, a whole series (every record of it, present and future), or the
+records a search matched when the hold was made (the caller searches; the ids are kept, so
+the hold does not shrink when the index changes). Releasing a hold is itself recorded; holds
+are never deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from archive.errors import UsageError
+from archive.models import AccessLevel, Event, Hold, HoldRecord, Record
+from archive.repository import Archive, storage_faults
+from archive.text import normalize
+
+
+class HoldKind(StrEnum):
+    RECORD = "record"
+    SERIES = "series"
+    QUERY = "query"
+
+
+@dataclass(frozen=True)
+class HoldView:
+    id: int
+    kind: str
+    target: str
+    reason: str
+    created_by: str
+    created_at: str
+    released_at: str | None
+    records: int
+
+    @classmethod
+    def of(cls, hold: Hold) -> HoldView:
+        return cls(
+            hold.id,
+            hold.kind,
+            hold.target,
+            hold.reason,
+            hold.created_by,
+            hold.created_at.isoformat(),
+            hold.released_at.isoformat() if hold.released_at else None,
+            len(hold.records),
+        )
+
+
+def add_hold(
+    archive: Archive,
+    kind: HoldKind,
+    target: str,
+    reason: str,
+    by: str,
+    record_ids: Iterable[str] = (),
+) -> HoldView:
+    """Put a hold. ``record_ids``: the records a record hold (one) or query hold names."""
+    if not reason.strip():
+        raise UsageError("say why the records are held (--reason)")
+    ids = sorted(set(record_ids))
+    if kind is HoldKind.RECORD:
+        ids = [archive.resolve_id(target, AccessLevel.SECRET)]
+        target = ids[0]
+    if kind is HoldKind.QUERY and not ids:
+        raise UsageError(f"the query {target!r} matches no record; nothing to hold")
+    now = datetime.now(UTC)
+    hold = Hold(
+        kind=kind.value,
+        target=normalize(target),
+        reason=normalize(reason),
+        created_by=normalize(by),
+        created_at=now,
+        records=[HoldRecord(record_id=record_id) for record_id in ids],
+    )
+    with storage_faults("putting a hold"), archive.session() as session, session.begin():
+        session.add(hold)
+        session.flush()
+        session.add(_event(now, "hold", by, f"hold {hold.id} on {kind.value} {target}: {reason}"))
+        for record_id in ids:
+            session.add(_event(now, "hold", by, f"held by hold {hold.id}: {reason}", record_id))
+        return HoldView.of(hold)
+
+
+def release_hold(archive: Archive, hold_id: int, by: str, reason: str = "") -> HoldView:
+    now = datetime.now(UTC)
+    with storage_faults("releasing a hold"), archive.session() as session, session.begin():
+        hold = session.get(Hold, hold_id, options=[selectinload(Hold.records)])
+        if hold is None:
+            raise UsageError(f"no hold {hold_id}")
+        if hold.released_at is not None:
+            raise UsageError(f"hold {hold_id} was released on {hold.released_at:%Y-%m-%d}")
+        hold.released_at, hold.released_by = now, normalize(by)
+        session.add(_event(now, "hold released", by, f"hold {hold_id} released. {reason}".strip()))
+        return HoldView.of(hold)
+
+
+def holds(archive: Archive, active_only: bool = False) -> list[HoldView]:
+    query = select(Hold).options(selectinload(Hold.records)).order_by(Hold.id)
+    if active_only:
+        query = query.where(Hold.released_at.is_(None))
+    with archive.faults(), archive.session() as session:
+        return [HoldView.of(h) for h in session.scalars(query)]
+
+
+def held_ids(session: Session, record_ids: Iterable[str] | None = None) -> set[str]:
+    """Which records (of ``record_ids``, or of all) an active hold covers."""
+    active = select(Hold.id).where(Hold.released_at.is_(None))
+    series = select(Hold.target).where(Hold.released_at.is_(None), Hold.kind == "series")
+    query = select(Record.id).where(
+        or_(
+            Record.id.in_(select(HoldRecord.record_id).where(HoldRecord.hold_id.in_(active))),
+            Record.series_code.in_(series),
+        )
+    )
+    if record_ids is not None:
+        wanted = list(record_ids)
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            found |= set(session.scalars(query.where(Record.id.in_(wanted[start : start + 500]))))
+        return found
+    return set(session.scalars(query))
+
+
+def _event(at: datetime, kind: str, by: str, detail: str, record_id: str | None = None) -> Event:
+    return Event(at=at, kind=kind, record_id=record_id, outcome="pass", agent=by, detail=detail)

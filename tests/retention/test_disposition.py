@@ -1,0 +1,299 @@
+"""Retention: when records fall due (31 December / 1 January), holds, and a disposition nobody
+can carry out alone: every refusal, then the full flows of destruction and transfer, and a
+crash in the middle of an execution."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from archive.errors import NotPermitted, Refused
+from archive.fixity import audit_archive
+from archive.home import ArchiveHome
+from archive.models import AccessLevel, FileRole, Record, User
+from archive.repository import Archive, Description, IncomingFile, Placement
+from archive.users import Role, add_user, authenticate
+from retention import disposition
+from retention.disposition import Agency, approve, execute, propose
+from retention.due import due_records
+from retention.handover import transfer
+from retention.holds import HoldKind, add_hold, release_hold
+from retention.schedule import Action, load_schedule
+from retention.transfer import verify_bag
+
+SCHEDULE = load_schedule()
+AGENCY = Agency("ỦY BAN NHÂN DÂN TỈNH HÒA BÌNH", "Hòa Bình")
+AFTER = date(2026, 12, 2)
+
+
+def _seal(archive: Archive, name: str, series: str, closed: int, text: str = "") -> str:
+    text = text or f"Nội dung công văn số {name}"
+    return archive.seal(
+        [
+            IncomingFile(
+                FileRole.ORIGINAL, "image/png", f"{name}.png", data=f"scan {name}".encode()
+            ),
+            IncomingFile(
+                FileRole.OCR_TEXT, "text/plain; charset=utf-8", "t.txt", data=text.encode()
+            ),
+        ],
+        Description(title=f"Công văn {name}", doc_number=f"{name}/UBND-VP", subject=f"V/v {name}"),
+        Placement(AccessLevel.INTERNAL, series, closed),
+        f"{name}.png",
+    ).record_id
+
+
+@pytest.fixture
+def people(archive: Archive) -> dict[str, tuple[User, str]]:
+    made = {}
+    for name, role in [
+        ("luu.tru", Role.ARCHIVIST),
+        ("duyet.mot", Role.APPROVER),
+        ("duyet.hai", Role.APPROVER),
+        ("phap.che", Role.LEGAL),
+        ("can.bo", Role.OFFICIAL),
+    ]:
+        made[name] = add_user(archive, name, role, AccessLevel.SECRET, "test")
+    return made
+
+
+@pytest.fixture
+def records(archive: Archive) -> dict[str, str]:
+    return {
+        "old-letter": _seal(archive, "1", "CV", 2010),  # 10 years: due 2021-01-01
+        "old-letter-2": _seal(archive, "2", "CV", 2012),  # due 2023-01-01
+        "new-letter": _seal(archive, "3", "CV", 2020),  # due 2031-01-01
+        "regulation": _seal(archive, "4", "QC", 2010),  # permanent; transfer due 2021-01-01
+        "personnel": _seal(archive, "5", "HS-CB", 1950),  # 70 years: review
+    }
+
+
+def test_a_file_closed_in_2019_with_10_years_falls_due_on_1_january_2030(archive: Archive) -> None:
+    record_id = _seal(archive, "9", "CV", 2019)
+    assert due_records(archive, SCHEDULE, date(2029, 12, 31)) == []
+    (due,) = due_records(archive, SCHEDULE, date(2030, 1, 1))
+    assert (due.record_id, due.due_date, due.action) == (
+        record_id,
+        date(2030, 1, 1),
+        Action.DESTROY,
+    )
+
+
+def test_due_lists_each_action_and_says_held(archive: Archive, records: dict[str, str]) -> None:
+    add_hold(archive, HoldKind.RECORD, records["old-letter-2"], "vụ kiện 12/2026", "phap.che")
+    due = {d.record_id: d for d in due_records(archive, SCHEDULE, AFTER)}
+    assert (
+        due[records["old-letter"]].action is Action.DESTROY and not due[records["old-letter"]].held
+    )
+    assert due[records["old-letter-2"]].held
+    assert due[records["regulation"]].action is Action.TRANSFER
+    assert due[records["personnel"]].action is Action.REVIEW
+    assert records["new-letter"] not in due
+
+
+def _proposed(archive: Archive, people: dict, action: Action = Action.DESTROY) -> int:
+    return propose(archive, SCHEDULE, action, people["luu.tru"][0], AFTER).id
+
+
+def test_a_proposal_leaves_out_held_records_and_marks_the_rest(
+    archive: Archive, records: dict[str, str], people: dict
+) -> None:
+    add_hold(archive, HoldKind.SERIES, "CV", "thanh tra", "phap.che")
+    with pytest.raises(Refused, match="no record is due"):
+        _proposed(archive, people)
+    release = add_hold(archive, HoldKind.RECORD, records["old-letter-2"], "vụ kiện", "phap.che")
+    release_hold(archive, 1, "phap.che")  # the series hold
+    view = propose(archive, SCHEDULE, Action.DESTROY, people["luu.tru"][0], AFTER)
+    assert view.records == [records["old-letter"]]
+    assert archive.get(records["old-letter"], AccessLevel.SECRET).status == "xem-xet-huy"
+    assert release.records == 1
+
+
+def test_every_refusal_of_the_two_person_rule(
+    archive: Archive, records: dict[str, str], people: dict
+) -> None:
+    list_id = _proposed(archive, people)
+    archivist, first, second = people["luu.tru"][0], people["duyet.mot"][0], people["duyet.hai"][0]
+    with pytest.raises(Refused, match="0 of the 2 approvals"):  # no approval
+        execute(archive, SCHEDULE, list_id, archivist, AGENCY)
+    with pytest.raises(Refused, match=r"proposed list .* cannot also approve"):
+        approve(archive, list_id, archivist)
+    approve(archive, list_id, first)
+    with pytest.raises(Refused, match="already approved"):
+        approve(archive, list_id, first)
+    with pytest.raises(Refused, match="1 of the 2 approvals"):  # one approval
+        execute(archive, SCHEDULE, list_id, archivist, AGENCY)
+    approve(archive, list_id, second)
+    assert disposition.get_list(archive, list_id).status == "approved"
+
+
+def test_who_is_who_is_proven_by_the_key(archive: Archive, people: dict) -> None:
+    key = people["duyet.mot"][1]
+    other_key = people["duyet.hai"][1]
+    assert authenticate(archive, "duyet.mot", key, "approve").name == "duyet.mot"
+    with pytest.raises(NotPermitted, match=r"not 'duyet\.mot'"):  # a key that is not theirs
+        authenticate(archive, "duyet.mot", other_key, "approve")
+    with pytest.raises(NotPermitted, match=r"not 'ai\.do'"):  # unknown user, same message
+        authenticate(archive, "ai.do", key, "approve")
+    with pytest.raises(NotPermitted):
+        authenticate(archive, "duyet.mot", None, "approve")
+    with pytest.raises(NotPermitted, match="to approve takes the role approver"):  # wrong role
+        authenticate(archive, "luu.tru", people["luu.tru"][1], "approve")
+    with pytest.raises(NotPermitted, match="is official"):
+        authenticate(archive, "can.bo", people["can.bo"][1], "propose")
+    with archive.session() as session:
+        stored = session.scalar(select(User).where(User.name == "duyet.mot"))
+        assert stored is not None and key not in stored.key_sha256 and len(stored.key_sha256) == 64
+
+
+def _approved(archive: Archive, people: dict, action: Action = Action.DESTROY) -> int:
+    list_id = _proposed(archive, people, action)
+    approve(archive, list_id, people["duyet.mot"][0])
+    approve(archive, list_id, people["duyet.hai"][0])
+    return list_id
+
+
+def test_a_hold_put_after_approval_stops_the_execution(
+    archive: Archive, records: dict[str, str], people: dict
+) -> None:
+    list_id = _approved(archive, people)
+    add_hold(archive, HoldKind.RECORD, records["old-letter"], "yêu cầu của tòa án", "phap.che")
+    with pytest.raises(Refused, match="under a legal hold"):
+        execute(archive, SCHEDULE, list_id, people["luu.tru"][0], AGENCY)
+    assert archive.get(records["old-letter"], AccessLevel.SECRET).status == "xem-xet-huy"
+
+
+def test_a_series_made_permanent_or_a_record_not_yet_due_stops_it(
+    archive: Archive, records: dict[str, str], people: dict, tmp_path: Path
+) -> None:
+    list_id = _approved(archive, people)
+    changed = tmp_path / "s.toml"
+    changed.write_text(
+        '[[series]]\ncode = "CV"\ntitle = "Công văn"\nperiod = "Vĩnh viễn"\naction = "review"\n'
+    )
+    with pytest.raises(Refused, match="permanent"):
+        execute(archive, load_schedule(changed), list_id, people["luu.tru"][0], AGENCY)
+    longer = tmp_path / "l.toml"
+    longer.write_text(
+        '[[series]]\ncode = "CV"\ntitle = "Công văn"\nperiod = "50 năm"\naction = "destroy"\n'
+    )
+    with pytest.raises(Refused, match="not due"):
+        execute(archive, load_schedule(longer), list_id, people["luu.tru"][0], AGENCY)
+
+
+def test_destruction_keeps_a_tombstone_a_log_entry_and_a_sealed_record_of_it(
+    archive: Archive, records: dict[str, str], people: dict
+) -> None:
+    victim = records["old-letter"]
+    files = {f.sha256 for f in archive.get(victim, AccessLevel.SECRET).files}
+    list_id = _approved(archive, people)
+    done = execute(archive, SCHEDULE, list_id, people["luu.tru"][0], AGENCY)
+    assert sorted(done.destroyed) == sorted([records["old-letter"], records["old-letter-2"]])
+    tombstone = archive.get(victim, AccessLevel.SECRET)
+    assert tombstone.status == "destroyed" and tombstone.disposed_by == "luu.tru"
+    assert {f.sha256 for f in tombstone.files} == files  # the hashes stay
+    assert not any(archive.blobs.exists(sha) for sha in files)  # the files are gone
+    assert tombstone.seal is not None and archive.blobs.exists(tombstone.seal.manifest_sha256)
+    report = archive.get(done.report_record_id or "", AccessLevel.SECRET)
+    assert report.series_code == "BB-HUY" and report.title.startswith("Biên bản hủy tài liệu")
+    audit = audit_archive(archive, record_events=False)
+    assert audit.ok, audit.all_problems()
+    assert victim in (audit.log.disposed if audit.log else set())
+    # Running it again changes nothing and makes no second record of destruction.
+    again = execute(archive, SCHEDULE, list_id, people["luu.tru"][0], AGENCY)
+    assert again.destroyed == [] and again.report_record_id == done.report_record_id
+
+
+def test_a_crash_in_the_middle_of_execute_is_finished_by_running_it_again(
+    archive: Archive, records: dict[str, str], people: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_hold(archive, HoldKind.RECORD, records["regulation"], "x", "phap.che")  # not in the list
+    list_id = _approved(archive, people)
+    victims = disposition.get_list(archive, list_id).records
+    assert len(victims) == 2
+    real = disposition._destroy_one
+    calls = 0
+
+    def crash_on_second(*args: object) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise KeyboardInterrupt("the power went out")
+        real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(disposition, "_destroy_one", crash_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        execute(archive, SCHEDULE, list_id, people["luu.tru"][0], AGENCY)
+    states = {rid: archive.get(rid, AccessLevel.SECRET).status for rid in victims}
+    assert sorted(states.values()) == ["destroyed", "xem-xet-huy"]  # each whole, or untouched
+    assert audit_archive(archive, record_events=False).ok
+    monkeypatch.setattr(disposition, "_destroy_one", real)
+    done = execute(archive, SCHEDULE, list_id, people["luu.tru"][0], AGENCY)
+    assert len(done.destroyed) == 1
+    assert all(archive.get(rid, AccessLevel.SECRET).status == "destroyed" for rid in victims)
+    assert disposition.get_list(archive, list_id).status == "executed"
+    assert audit_archive(archive, record_events=False).ok
+
+
+def test_transfer_writes_valid_bags_and_marks_the_records(
+    archive: Archive, records: dict[str, str], people: dict, tmp_path: Path
+) -> None:
+    list_id = _approved(archive, people, Action.TRANSFER)
+    assert disposition.get_list(archive, list_id).records == [records["regulation"]]
+    bags = transfer(archive, SCHEDULE, list_id, people["luu.tru"][0], tmp_path / "nop-luu", AGENCY)
+    (bag,) = bags
+    verify_bag(bag)
+    assert (bag / "data" / "evidence.zip").is_file() and (bag / "data" / "manifest.json").is_file()
+    moved = archive.get(records["regulation"], AccessLevel.SECRET)
+    assert moved.status == "transferred" and archive.blobs.exists(moved.files[0].sha256)
+    # Again: nothing is written twice, nothing is marked twice.
+    assert (
+        transfer(archive, SCHEDULE, list_id, people["luu.tru"][0], tmp_path / "nop-luu", AGENCY)
+        == bags
+    )
+    assert audit_archive(archive, record_events=False).ok
+
+
+def test_a_transfer_list_needs_its_approvals_too(
+    archive: Archive, records: dict[str, str], people: dict, tmp_path: Path
+) -> None:
+    list_id = _proposed(archive, people, Action.TRANSFER)
+    with pytest.raises(Refused, match="approvals"):
+        transfer(archive, SCHEDULE, list_id, people["luu.tru"][0], tmp_path / "out", AGENCY)
+    assert not (tmp_path / "out").exists()
+
+
+def test_users_are_named_once(archive: Archive) -> None:
+    from archive.errors import UsageError
+
+    add_user(archive, "a.b", Role.VIEWER, AccessLevel.PUBLIC, "t")
+    with pytest.raises(UsageError, match="already a user"):
+        add_user(archive, "a.b", Role.ADMIN, AccessLevel.SECRET, "t")
+    with pytest.raises(UsageError, match="one word"):
+        add_user(archive, "Nguyễn Văn A", Role.ADMIN, AccessLevel.SECRET, "t")
+
+
+def test_destroyed_records_leave_search_and_keep_no_text(
+    home: ArchiveHome, records: dict[str, str], people: dict
+) -> None:
+    with Archive.open(home) as archive:
+        list_id = _approved(archive, people)
+        execute(archive, SCHEDULE, list_id, people["luu.tru"][0], AGENCY)
+        stamps = archive.record_stamps()
+        assert records["old-letter"] not in stamps and records["new-letter"] in stamps
+        record = archive.get(records["old-letter"], AccessLevel.SECRET)
+        assert archive.text_of(record) == ""
+        with archive.session() as session:
+            assert session.get(Record, records["old-letter"]) is not None
+
+
+def test_a_file_shared_with_a_living_record_is_kept(archive: Archive, people: dict) -> None:
+    _seal(archive, "old", "CV", 2010, text="Giấy mời họp")
+    living = _seal(archive, "new", "CV", 2020, text="Giấy mời họp")
+    list_id = _approved(archive, people)
+    execute(archive, SCHEDULE, list_id, people["luu.tru"][0], AGENCY)
+    kept = archive.get(living, AccessLevel.SECRET)
+    assert all(archive.blobs.exists(f.sha256) for f in kept.files)
