@@ -26,21 +26,45 @@ ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
 OAUTH2_REDIRECT_URL = "/docs/oauth2-redirect"
 
 
+def _swagger(app: FastAPI) -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url=app.openapi_url or "/openapi.json",
+        title=f"{app.title} — API",
+        swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
+        swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
+        swagger_favicon_url=f"{ASSETS_URL}/favicon.png",
+        oauth2_redirect_url=OAUTH2_REDIRECT_URL,
+    )
+
+
+def _redoc(app: FastAPI) -> HTMLResponse:
+    return get_redoc_html(
+        openapi_url=app.openapi_url or "/openapi.json",
+        title=f"{app.title} — API",
+        redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
+        redoc_favicon_url=f"{ASSETS_URL}/favicon.png",
+        with_google_fonts=False,
+    )
+
+
+def docs_pages(app: FastAPI) -> dict[str, str]:
+    """The documentation pages' HTML by path: their inline scripts are allowed by hash in the
+    Content-Security-Policy of those pages only."""
+    pages = {
+        "/docs": _swagger(app),
+        "/redoc": _redoc(app),
+        OAUTH2_REDIRECT_URL: get_swagger_ui_oauth2_redirect_html(),
+    }
+    return {path: bytes(page.body).decode("utf-8") for path, page in pages.items()}
+
+
 def mount_offline_docs(app: FastAPI) -> None:
     """Serve /docs, /redoc and the OAuth2 redirect page with local files."""
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
-    openapi_url = app.openapi_url or "/openapi.json"
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=openapi_url,
-            title=f"{app.title} — API",
-            swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
-            swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
-            swagger_favicon_url=f"{ASSETS_URL}/favicon.png",
-            oauth2_redirect_url=OAUTH2_REDIRECT_URL,
-        )
+        return _swagger(app)
 
     @app.get(OAUTH2_REDIRECT_URL, include_in_schema=False)
     def oauth2_redirect() -> HTMLResponse:
@@ -48,10 +72,4 @@ def mount_offline_docs(app: FastAPI) -> None:
 
     @app.get("/redoc", include_in_schema=False)
     def redoc() -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url=openapi_url,
-            title=f"{app.title} — API",
-            redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
-            redoc_favicon_url=f"{ASSETS_URL}/favicon.png",
-            with_google_fonts=False,
-        )
+        return _redoc(app)

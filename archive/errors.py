@@ -106,3 +106,15 @@ class NotPermitted(LuutruError):
 class Refused(LuutruError):
     """What was asked must not be done as things stand (a held record, a permanent one, one
     not yet due, a list without its two approvals); nothing was changed."""
+
+
+class Unauthenticated(NotPermitted):
+    """An API key or web session that is nobody's (HTTP 401)."""
+
+
+class RateLimited(NotPermitted):
+    """Too many requests for one key or address (HTTP 429)."""
+
+
+class TooLarge(UsageError):
+    """An upload over the size the server takes (HTTP 413)."""

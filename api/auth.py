@@ -1,0 +1,112 @@
+"""Who is reading: an API key (``Authorization: Bearer KEY``), a web session, or nobody.
+
+Rules:
+- a reader's clearance decides what exists for them; anonymous readers get the archive's
+  ``anonymous_clearance`` (public by default);
+- a Bearer key that is not a user's is refused (401), never taken as anonymous: a typo must
+  not look like "there is nothing";
+- web sessions are kept in the server's memory only (a restart logs everyone out): the cookie
+  holds a random token, HttpOnly and SameSite=Strict, never the API key;
+- each key (or, anonymous, each client address) has a rate limit: a token bucket.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+
+from fastapi import Request
+
+from archive.errors import RateLimited, Unauthenticated
+from archive.models import AccessLevel, User
+from archive.users import user_by_key
+
+SESSION_COOKIE = "luutru_session"
+SESSION_SECONDS = 8 * 3600
+RATE_PER_SECOND = 200.0  # sustained requests per key
+RATE_BURST = 400.0
+
+
+@dataclass(frozen=True)
+class Reader:
+    name: str | None
+    role: str | None
+    clearance: AccessLevel
+
+    @property
+    def anonymous(self) -> bool:
+        return self.name is None
+
+
+@dataclass
+class Sessions:
+    """Web sessions: token -> (user name, role, clearance, expiry)."""
+
+    _by_token: dict[str, tuple[Reader, float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def open(self, user: User) -> str:
+        token = secrets.token_urlsafe(32)
+        reader = Reader(user.name, user.role, AccessLevel(user.clearance))
+        with self._lock:
+            self._by_token[token] = (reader, time.monotonic() + SESSION_SECONDS)
+        return token
+
+    def reader(self, token: str) -> Reader | None:
+        with self._lock:
+            found = self._by_token.get(token)
+            if found is None:
+                return None
+            if found[1] < time.monotonic():
+                del self._by_token[token]
+                return None
+            return found[0]
+
+    def close(self, token: str) -> None:
+        with self._lock:
+            self._by_token.pop(token, None)
+
+
+@dataclass
+class RateLimiter:
+    per_second: float = RATE_PER_SECOND
+    burst: float = RATE_BURST
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take(self, who: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(who, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.per_second)
+            if tokens < 1:
+                self._buckets[who] = (tokens, now)
+                raise RateLimited("too many requests; slow down and try again")
+            self._buckets[who] = (tokens - 1, now)
+
+
+def reader_of(request: Request) -> Reader:
+    """The reader of ``request`` (the app's state holds archive, sessions, limiter)."""
+    services = request.app.state.services
+    anonymous = Reader(None, None, services.archive.settings.anonymous_clearance)
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            raise Unauthenticated("give the API key as 'Authorization: Bearer KEY'")
+        request.app.state.limiter.take(f"key:{key[:12]}")
+        user = user_by_key(services.archive, key.strip())
+        if user is None:
+            raise Unauthenticated("this API key is nobody's (or its user is disabled)")
+        return Reader(user.name, user.role, AccessLevel(user.clearance))
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        reader: Reader | None = request.app.state.sessions.reader(token)
+        if reader is not None:
+            request.app.state.limiter.take(f"user:{reader.name}")
+            return reader
+    client = request.client.host if request.client else "?"
+    request.app.state.limiter.take(f"addr:{client}")
+    return anonymous

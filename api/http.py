@@ -1,0 +1,164 @@
+"""What every HTTP response has in common: one error shape, security headers, upload limits.
+
+- Every error, ours or the framework's (validation, an unknown path, a wrong method), answers
+  ``{"error": {"status", "code", "message"}}`` with the status from ``api/errors.py``; an
+  unexpected failure answers 500 with a plain message, never a traceback.
+- Every response carries a Content-Security-Policy without inline script, nosniff, no
+  referrer, and may not be framed; CORS is off (no Access-Control headers are ever sent).
+- A request body over ``max_body_bytes`` is refused (413) before it is read whole.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.errors import http_status_for
+from archive.errors import LuutruError, TooLarge
+
+log = logging.getLogger(__name__)
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'self'; frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'self'"
+)
+HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+_CODES = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
+          405: "method-not-allowed", 409: "refused", 413: "too-large", 422: "invalid",
+          429: "rate-limited", 500: "internal", 503: "unavailable"}  # fmt: skip
+
+
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    code = _CODES.get(status, "error")
+    return JSONResponse(
+        {"error": {"status": status, "code": code, "message": message}},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LuutruError)
+    async def ours(_request: Request, exc: LuutruError) -> JSONResponse:
+        return error_response(http_status_for(exc), str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for problem in exc.errors()[:5]:
+            where = ".".join(str(p) for p in problem.get("loc", ()) if p not in ("query", "body"))
+            parts.append(
+                f"{where}: {str(problem.get('msg', 'invalid')).removeprefix('Value error, ')}"
+            )
+        return error_response(422, "; ".join(parts) or "the request is not valid")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def framework(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else "the request cannot be served"
+        return error_response(exc.status_code, message, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected failure serving %s", request.url.path)
+        return error_response(500, "the archive could not answer this request; see the server log")
+
+
+def _inline_script_hashes(html: str) -> list[str]:
+    return [
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+        for body in re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
+    ]
+
+
+def _docs_policy(html: str) -> str:
+    """Swagger UI and ReDoc start with an inline script and style: those scripts (by hash)
+    and inline styles are allowed on those pages only."""
+    scripts = " ".join(_inline_script_hashes(html))
+    return POLICY.replace("script-src 'self'", f"script-src 'self' {scripts}").replace(
+        "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+    )
+
+
+class SecurityHeaders:
+    """ASGI middleware (no per-request Python objects beyond the headers): the headers above
+    on every response; the API documentation pages' own inline scripts are allowed by hash."""
+
+    def __init__(self, app: ASGIApp, docs_pages: dict[str, str]) -> None:
+        self.app = app
+        self.policies: dict[str, bytes] = {
+            path: _docs_policy(html).encode() for path, html in docs_pages.items()
+        }
+        self.default = POLICY.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        policy = self.policies.get(scope["path"], self.default)
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"content-security-policy", policy))
+                headers.extend(HEADERS)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes: by Content-Length at once, and while
+    reading for a body sent in chunks."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _send_error(send, 413, f"the upload is over {self.limit >> 20} MiB")
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise TooLarge(f"the upload is over {self.limit >> 20} MiB")
+            return message
+
+        await self.app(scope, counted, send)
+
+
+async def _send_error(send: Send, status: int, message: str) -> None:
+    response = error_response(status, message)
+    await send({"type": "http.response.start", "status": status, "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})
