@@ -10,13 +10,16 @@ or group-readable when the archive names a group (umask 027). The umask is a pro
 process; ``apply_umask`` sets it once, when an archive is opened.
 
 Temp files are locked (flock) while being written, so that ``remove_stale_temp_files`` can tell
-a file left by a killed run from one another process is still writing.
+a file left by a killed run from one another process is still writing. Temp folders (an
+ingest's work: page images, text) are locked the same way, through a descriptor of the folder,
+and ``remove_stale_temp_directories`` removes those of killed runs.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import stat
 import tempfile
 import time
@@ -97,6 +100,39 @@ def remove_stale_temp_files(directory: Path, prefix: str = TEMP_PREFIX) -> int:
             except BlockingIOError:
                 continue  # a live writer holds it
             path.unlink(missing_ok=True)
+            removed += 1
+        finally:
+            os.close(fd)
+    return removed
+
+
+def locked_temp_directory(directory: Path, prefix: str = TEMP_PREFIX) -> tuple[int, Path]:
+    """A new temp folder in ``directory`` (0700, whatever the umask), flock-ed through the
+    returned descriptor until it is closed."""
+    path = Path(tempfile.mkdtemp(dir=directory, prefix=prefix))
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd, path
+
+
+def remove_stale_temp_directories(directory: Path, prefix: str = TEMP_PREFIX) -> int:
+    """Remove the temp folders of killed runs (unlocked and older than a minute) with all they
+    hold; return how many. A link is never followed, a live run's folder stays."""
+    removed = 0
+    now = time.time()
+    for path in directory.glob(f"{prefix}*"):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:
+            continue  # gone, a link or not a folder: not ours to remove
+        try:
+            if now - os.fstat(fd).st_mtime < STALE_AFTER_SECONDS:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a live run holds it
+            shutil.rmtree(path, ignore_errors=True)
             removed += 1
         finally:
             os.close(fd)

@@ -73,6 +73,8 @@ class NameBook:
     def __init__(self, names: Iterable[str]) -> None:
         self._phrases: dict[tuple[str, ...], tuple[str, ...] | None] = {}
         self._pairs: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        # Every listed word by its key, as it is written ("nuoc" -> {"NƯỚC"}).
+        self._forms: dict[str, set[str]] = {}
         self.longest = 1
         for name in names:
             words = tuple(normalize(name).split())
@@ -86,6 +88,8 @@ class NameBook:
             bare = [w.upper().rstrip(".,:;") for w in words]
             for keys, pair in zip(pairwise(key), pairwise(bare), strict=True):
                 self._pairs.setdefault(keys, set()).add(pair)
+            for word_key, form in zip(key, bare, strict=True):
+                self._forms.setdefault(word_key, set()).add(form)
 
     def _restore_word(self, words: list[str], keys: list[str], i: int) -> str:
         """Word ``i``, read in capitals without marks, given the marks it has beside its
@@ -121,6 +125,37 @@ class NameBook:
                 out.append(self._restore_word(words, keys, i))
                 i += 1
         return " ".join(out)
+
+    def unglue(self, text: str) -> str:
+        """``text`` with each word that OCR glued to its neighbour ("TRỮNHÀ", the two
+        columns of a header run together) split where it is two listed words, when there is
+        exactly one such place; a word that is listed, or splits no way or two, is left."""
+        out: list[str] = []
+        for word in normalize(text).split():
+            key = _key(word)
+            if key in self._forms or len(key) < 4:
+                out.append(word)
+                continue
+            cuts = [
+                i
+                for i in range(2, len(word) - 1)
+                if _key(word[:i]) in self._forms and _key(word[i:]) in self._forms
+            ]
+            out.extend([word[: cuts[0]], word[cuts[0] :]] if len(cuts) == 1 else [word])
+        return " ".join(out)
+
+    def unmarked(self, text: str) -> list[str]:
+        """Words of ``text`` in capitals without any mark that every listed name writes with
+        marks ("NUOC", listed only as "NƯỚC"): OCR lost their marks, and ``restore`` could
+        not tell which they are, so the text is not what the page says."""
+        lost = []
+        for word in normalize(text).split():
+            bare = word.rstrip(".,:;")
+            forms = self._forms.get(_key(word), set())
+            in_capitals = bare.isascii() and bare.isalpha() and bare.isupper()
+            if in_capitals and forms and not any(form.isascii() for form in forms):
+                lost.append(bare)
+        return lost
 
 
 def _keep_punctuation(read: Sequence[str], known: Sequence[str]) -> list[str]:

@@ -29,9 +29,26 @@ UPSCALE_TO_DPI = 300
 A4_WIDTH_INCHES = 8.27
 
 
+# Declared resolutions outside this range are no scanner's (a PNG saying 100000 dpi, or 2):
+# taken at their word they would draw a page of 1 pt, or upscale it 150 times.
+PLAUSIBLE_DPI = (50.0, 4800.0)
+PAPER_WHITE = (255, 255, 255)
+
+
 def grayscale(page: Image.Image) -> Image.Image:
-    """Upright per EXIF, 8-bit grey: what every later step and tesseract expect."""
-    return upright_per_exif(page).convert("L")
+    """Upright per EXIF, on white, 8-bit grey: what every later step and tesseract expect."""
+    return on_white(upright_per_exif(page)).convert("L")
+
+
+def on_white(page: Image.Image) -> Image.Image:
+    """A page with transparency composited onto white paper, as every viewer shows it:
+    dropping the alpha channel instead turns black text on a transparent background into
+    black on black."""
+    if page.mode not in ("RGBA", "LA", "PA", "RGBa", "La") and "transparency" not in page.info:
+        return page
+    rgba = page.convert("RGBA")
+    paper = Image.new("RGBA", page.size, (*PAPER_WHITE, 255))
+    return Image.alpha_composite(paper, rgba).convert("RGB")
 
 
 def upright_per_exif(page: Image.Image) -> Image.Image:
@@ -65,8 +82,8 @@ def denoise(page: Image.Image) -> Image.Image:
     return cleaned
 
 
-def declared_dpi(image: Image.Image) -> float | None:
-    """The resolution the file states, if it states a real one."""
+def stated_dpi(image: Image.Image) -> float | None:
+    """The resolution the file states, whatever it is; None when it states none."""
     raw = image.info.get("dpi")
     try:
         value = float(raw[0]) if raw else 0.0
@@ -77,6 +94,13 @@ def declared_dpi(image: Image.Image) -> float | None:
     return float(round(value)) if value > 1 else None
 
 
+def declared_dpi(image: Image.Image) -> float | None:
+    """The resolution the file states, if it states one a scanner could have made."""
+    value = stated_dpi(image)
+    low, high = PLAUSIBLE_DPI
+    return value if value is not None and low <= value <= high else None
+
+
 def effective_dpi(page: Image.Image, declared: float | None) -> float:
     """The scan's resolution: as the file declares it, else guessed from an A4 page width."""
     if declared and declared > 1:
@@ -84,12 +108,18 @@ def effective_dpi(page: Image.Image, declared: float | None) -> float:
     return min(page.size) / A4_WIDTH_INCHES
 
 
-def upscale(page: Image.Image, dpi: float) -> Image.Image:
-    """Resample a scan under 200 dpi to 300 dpi: small glyphs lose their diacritics first."""
+def upscale(page: Image.Image, dpi: float, max_pixels: int | None = None) -> Image.Image:
+    """Resample a scan under 200 dpi to 300 dpi: small glyphs lose their diacritics first.
+    Never past ``max_pixels`` (the page limit): a low resolution must not make a bomb."""
     if dpi >= UPSCALE_BELOW_DPI:
         return page
     factor = UPSCALE_TO_DPI / dpi
-    size = (round(page.width * factor), round(page.height * factor))
+    if max_pixels is not None:
+        factor = min(factor, (max_pixels / max(1, page.width * page.height)) ** 0.5)
+    if factor <= 1:
+        return page
+    # Whole pixels down, so a capped page stays under the cap.
+    size = (int(page.width * factor + 1e-9), int(page.height * factor + 1e-9))
     return page.resize(size, Image.Resampling.LANCZOS)
 
 

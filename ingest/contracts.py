@@ -8,9 +8,14 @@ OcrEngine rules:
   the page, its text, the words' boxes and confidences, and the page's invisible text layer as
   a one-page PDF sized for ``dpi`` (empty when the engine cannot make one: the record then has
   no archival PDF/A copy, and says so); it raises ``InputRejected`` only for a fault of that
-  page, never for a fault of the machine;
+  page, and ``ResourceExhausted`` for a fault of the machine (a timeout, the engine killed by
+  a signal such as the out-of-memory killer's, an exit without a word): the page is tried
+  once more, then the input is reported as failed, never quarantined;
 - ``orientation`` says by how many degrees (0, 90, 180, 270, clockwise) a page must turn to
-  stand upright, or None when it cannot tell (too little text): then the page is left as is.
+  stand upright, or None when it cannot tell (too little text): then the page is left as is;
+- both write their work files (the page image, the engine's output) under ``work_dir``, the
+  run's folder in the archive home (``ingest.workspace``), never in $TMPDIR: they hold the
+  page's content. None (outside an archive) means the system's temp folder.
 
 IngestStep rules (after paperless-ngx's consume plugins):
 - ``able_to_run`` decides from the work item alone whether the step applies;
@@ -35,8 +40,12 @@ from archive.models import AccessLevel
 from archive.repository import Archive, Description, IncomingFile, Placement
 from archive.text import path_text
 from ingest.signatures import TrustRoots
+from ingest.workspace import Workspace
 
 DEFAULT_ACCESS = AccessLevel.INTERNAL
+# An A4 page scanned at 300 dpi (210 x 297 mm: 2480 x 3508 pixels), what the digitization
+# rules ask for: the unit of the pixel budget (``IngestSettings.max_input_pixels``).
+A4_300DPI_PIXELS = 2480 * 3508
 
 
 @dataclass(frozen=True)
@@ -79,10 +88,10 @@ class OcrEngine(Protocol):
     def check(self, languages: str) -> None: ...
 
     def recognize(
-        self, page: Image.Image, languages: str, dpi: float = 300.0
+        self, page: Image.Image, languages: str, dpi: float = 300.0, work_dir: Path | None = None
     ) -> RecognizedPage: ...
 
-    def orientation(self, page: Image.Image) -> int | None: ...
+    def orientation(self, page: Image.Image, work_dir: Path | None = None) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -94,13 +103,16 @@ class IngestSettings:
     closed_year: int | None = None
     ocr_languages: str = "vie+eng"
     max_input_bytes: int = 1 << 30
-    # Pillow refuses images over twice its own limit (~179 MP) as decompression bombs;
-    # an A3 page at 600 dpi is 70 MP, so 150 MP leaves room for real scans.
-    max_page_pixels: int = 150_000_000
+    # What one input may cost the machine (``ingest.limits``), checked from the file's
+    # headers before any pixel is decoded. One page: at most 100 megapixels, room for the
+    # largest real sheets (A1 at 300 dpi or A3 at 600 dpi are 70, A0 at 200 dpi 62), not for
+    # a page of absurd size (issue 7's 27 KB TIFF of 12000 x 12000 pages, 144 each: 1 GB and
+    # 15 s of OCR a page). All pages together: at most as many pixels as ``max_pages`` A4
+    # pages at 300 dpi (17.4 gigapixels), so any hồ sơ of real pages up to the page limit
+    # passes (250 pages of A4 at 300 dpi are 2.2), and large pages count as several.
+    max_page_pixels: int = 100_000_000
     max_pages: int = 2000
-    # All pages of one input together: a 27 KB G4 TIFF can hold 3 pages of 12000x12000 that
-    # take 15 s and 570 MB each; 2 gigapixels is ~230 A4 pages at 300 dpi.
-    max_input_pixels: int = 2_000_000_000
+    max_input_pixels: int = 2000 * A4_300DPI_PIXELS
     # One page's OCR; a page over it is retried once, then reported as failed.
     page_timeout_seconds: int = 180
     # The archive's own issuing bodies (``agencies.txt`` in its home), besides the built-in
@@ -121,6 +133,13 @@ class IngestContext:
     archive: Archive
     ocr: OcrEngine
     settings: IngestSettings
+    # The run's folder of work files in the archive home; ``ingest_one`` opens one when the
+    # caller (``run_ingest``) has not.
+    workspace: Workspace | None = None
+
+    @property
+    def work_dir(self) -> Path | None:
+        return self.workspace.path if self.workspace is not None else None
 
 
 class Status(StrEnum):
@@ -167,10 +186,22 @@ class Page:
     # The page as the archival copy shows it: the scan's own colours (stamps are red), turned
     # and straightened with ``image`` but not greyed, denoised or resampled for OCR.
     visual: Image.Image | None = None
+    # Which file of the input the page is in, when it is not the input itself (an edXML
+    # package's "attachment 'phu-luc.pdf'"); pages are numbered within that file.
+    origin: str = ""
 
     def __post_init__(self) -> None:
         if self.visual is None:
             self.visual = self.image
+
+    @property
+    def where(self) -> str:
+        """The page as a person finds it: "page 3", "attachment 'phu-luc.pdf', page 3"."""
+        return page_label(self.number, self.origin)
+
+
+def page_label(number: int, origin: str = "") -> str:
+    return f"{origin}, page {number}" if origin else f"page {number}"
 
 
 @dataclass
@@ -198,7 +229,8 @@ class WorkItem:
     derived_files: list[IncomingFile] = field(default_factory=list)
     outcome: IngestResult | None = None
     open_files: list[BinaryIO] = field(default_factory=list)
-    # Open PDF documents (pypdfium2), closed by their step's cleanup.
+    # Open documents (``ingest.pdf.Document``, an attachment's scan), closed by their
+    # step's cleanup.
     documents: list[Any] = field(default_factory=list)
     # What the file says of itself (an edXML header), kept as the record's metadata and put
     # before the pages' text.

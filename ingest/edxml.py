@@ -6,8 +6,14 @@ archived as received, byte for byte, and each attachment becomes a file of the r
 
 Parsing is defensive: defusedxml refuses any DTD, entity declaration or external reference
 (no XXE, no "billion laughs"). Real packages misspell tags and leave fields empty, so
-elements are found by local name whatever their namespace, and what is missing is reported,
-never guessed.
+elements are found by local name whatever their namespace (and a package whose root is the
+envelope itself, as some gateway libraries write it, is read too), and what is missing or
+cannot be so (an impossible date, one in the future) is reported, never guessed.
+
+Attachment names are kept as the sender wrote them only as far as they are a file's name:
+the last part of a path ("../../etc/x" is "x"), without control or direction-override
+characters ("a\u202eexe.pdf" would show as "apdf.exe"), at most 255 bytes; a name changed
+so is said in ``notes``. The package itself keeps every name as sent.
 """
 
 from __future__ import annotations
@@ -15,8 +21,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as SafeElementTree
@@ -25,6 +32,8 @@ from defusedxml import DefusedXmlException
 from archive.text import normalize
 
 NAMESPACE = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
+ROOTS = ("edXML", "edXMLEnvelope")
+MAX_NAME_BYTES = 255
 
 
 class EdxmlRefused(Exception):
@@ -50,7 +59,12 @@ class EdxmlDocument:
     content: str = ""
     signer: str = ""
     attachments: list[Attachment] = field(default_factory=list)
+    # Header fields that are absent or empty.
     missing: list[str] = field(default_factory=list)
+    # Header fields present but not to be believed (an impossible or future date).
+    unsure: list[str] = field(default_factory=list)
+    # What the record should say about the package (a renamed or empty attachment).
+    notes: list[str] = field(default_factory=list)
 
 
 def _local(tag: str) -> str:
@@ -84,7 +98,7 @@ def parse(data: bytes, max_attachment_bytes: int) -> EdxmlDocument:
         ) from None
     except ParseError as exc:
         raise EdxmlRefused(f"not well-formed XML: {exc}") from None
-    if _local(root.tag) != "edXML":
+    if _local(root.tag) not in ROOTS:
         raise EdxmlRefused(f"an XML file, but not an edXML package (root <{_local(root.tag)}>)")
     header = _find(root, "MessageHeader")
     found = EdxmlDocument()
@@ -92,7 +106,8 @@ def parse(data: bytes, max_attachment_bytes: int) -> EdxmlDocument:
     found.number = "/".join(part for part in (number, notation) if part).replace(" ", "")
     found.issuer = _text(header, "From", "OrganName")
     found.place = _text(header, "PromulgationInfo", "Place")
-    found.issued_date = _date(_text(header, "PromulgationInfo", "PromulgationDate"), found)
+    when = _text(header, "PromulgationInfo", "PromulgationDate")
+    found.issued_date = _date(when, found)
     found.type_name = _text(header, "DocumentType", "TypeName")
     found.subject = _text(header, "Subject")
     found.content = _text(header, "Content")
@@ -101,35 +116,64 @@ def parse(data: bytes, max_attachment_bytes: int) -> EdxmlDocument:
     for name, value in (
         ("number (Code)", found.number),
         ("issuer (From/OrganName)", found.issuer),
-        ("date (PromulgationDate)", found.issued_date),
+        ("date (PromulgationDate)", when),
         ("subject (Subject)", found.subject),
     ):
         if not value:
             found.missing.append(name)
-    found.attachments = _attachments(root, max_attachment_bytes)
+    found.attachments = _attachments(root, max_attachment_bytes, found)
     return found
 
 
 def _date(text: str, found: EdxmlDocument) -> date | None:
+    """The promulgation date (yyyy/mm/dd, or with dashes); an impossible one, or one after
+    tomorrow (a day's slack for time zones), is left empty and said."""
+    if not text:
+        return None
     match = re.fullmatch(r"(\d{4})[/-](\d{1,2})[/-](\d{1,2})", text)
     if not match:
+        found.unsure.append(f"date (PromulgationDate): {text!r} is not a date (yyyy/mm/dd)")
         return None
     try:
-        return date(int(match[1]), int(match[2]), int(match[3]))
+        when = date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
-        found.missing.append(f"date: {text!r} is no date")
+        found.unsure.append(f"date (PromulgationDate): {text!r} is no day of the calendar")
         return None
+    if when > date.today() + timedelta(days=1):
+        found.unsure.append(f"date (PromulgationDate): {text!r} is in the future")
+        return None
+    return when
 
 
-def _attachments(root: Element, max_bytes: int) -> list[Attachment]:
+def safe_name(raw: str, number: int) -> str:
+    """An attachment's name as a file name (see the module's docstring)."""
+    kept = "".join(c for c in raw if unicodedata.category(c) not in ("Cc", "Cf"))
+    name = re.split(r"[/\\]", kept)[-1].strip()
+    if name in ("", ".", ".."):
+        return f"attachment-{number}"
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        stem, dot, suffix = name.rpartition(".")
+        tail = f".{suffix}" if dot and stem and len(suffix) <= 10 else ""
+        room = MAX_NAME_BYTES - len(tail.encode("utf-8"))
+        head = (stem if tail else name).encode("utf-8")[:room].decode("utf-8", "ignore")
+        name = head + tail
+    return name
+
+
+def _attachments(root: Element, max_bytes: int, found: EdxmlDocument) -> list[Attachment]:
     attachments = []
     for number, element in enumerate(
         (e for e in root.iter() if _local(e.tag) == "Attachment"), start=1
     ):
-        name = _text(element, "AttachmentName") or f"attachment-{number}"
+        sent = _text(element, "AttachmentName")
+        name = safe_name(sent, number)
+        if sent and name != sent:
+            found.notes.append(f"attachment name {sent!r} is stored as {name!r}")
         encoded = _find(element, "ContentTransferEncoded")
         if encoded is None or not (encoded.text or "").strip():
-            continue  # a manifest reference, not an attachment with content
+            # A reference to a document sent some other way, not an attachment with content.
+            found.notes.append(f"attachment {name!r} has no content in the package")
+            continue
         text = "".join((encoded.text or "").split())
         if len(text) * 3 // 4 > max_bytes:
             raise EdxmlRefused(f"attachment {name!r} is over the size limit of {max_bytes}")

@@ -298,7 +298,15 @@ def _read_issuer(
     if not all(_sure(words) for words in left):
         found.unsure.append(f"issuer: read {text!r}, not sure of it")
         return
-    found.issuer = names.restore(text)
+    issuer = names.restore(names.unglue(text))
+    lost = names.unmarked(issuer)
+    if lost:
+        found.unsure.append(
+            f"issuer: read {issuer!r}, whose {', '.join(lost)} lost marks that could not be "
+            "put back"
+        )
+        return
+    found.issuer = issuer
 
 
 def _centre(line: Line) -> float:

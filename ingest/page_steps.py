@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
+from archive.errors import ResourceExhausted
 from ingest import cleanup
 from ingest.contracts import IngestContext, Page, WorkItem
 
@@ -31,7 +32,14 @@ class _PageStep:
     def _each(self, pages: Iterator[Page], context: IngestContext) -> Iterator[Page]:
         for page in pages:
             # A page with its own text (born digital) needs no clean-up for OCR.
-            yield page if page.image is None else self.process(page, context)
+            if page.image is None:
+                yield page
+                continue
+            try:
+                cleaned = self.process(page, context)
+            except MemoryError:
+                raise ResourceExhausted(f"{page.where}: out of memory in {self.name}") from None
+            yield cleaned
 
     def process(self, page: Page, context: IngestContext) -> Page:
         raise NotImplementedError
@@ -52,7 +60,13 @@ class CheckDigitization:
     def run(self, item: WorkItem, context: IngestContext) -> None:
         assert item.scan is not None
         dpi = cleanup.declared_dpi(item.scan)
-        if dpi is None:
+        stated = cleanup.stated_dpi(item.scan)
+        if dpi is None and stated is not None:
+            item.warnings.append(
+                f"the scan declares {stated:g} dpi, which no scanner makes; its resolution "
+                "was estimated from an A4 page's width"
+            )
+        elif dpi is None:
             item.warnings.append(
                 "the scan declares no resolution; the standard asks for at least "
                 f"{STANDARD_MIN_DPI} dpi"
@@ -101,7 +115,7 @@ class Upscale(_PageStep):
     def process(self, page: Page, context: IngestContext) -> Page:
         if page.image is None or page.dpi >= cleanup.UPSCALE_BELOW_DPI:
             return page
-        image = cleanup.upscale(page.image, page.dpi)
+        image = cleanup.upscale(page.image, page.dpi, context.settings.max_page_pixels)
         return replace(page, image=image, dpi=page.dpi * image.width / page.image.width)
 
 
@@ -115,7 +129,7 @@ class Orient(_PageStep):
         assert page.image is not None
         if not cleanup.looks_turned(page.image):
             return page
-        turn = context.ocr.orientation(page.image)
+        turn = context.ocr.orientation(page.image, work_dir=context.work_dir)
         if not turn:
             return page
         assert page.visual is not None

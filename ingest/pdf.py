@@ -2,32 +2,56 @@
 
 A PDF is checked with pikepdf (qpdf) before any page is drawn: an encrypted one cannot be
 read by the archive in fifty years, and JavaScript or launch actions have no place in a
-record, so both are refused with that reason. A signed PDF is archived byte for byte like
-every original (luutru never rewrites an original), so its signature stays verifiable.
+record, so both are refused with that reason, wherever they are written (``_active_content``
+walks every object reachable from the trailer, direct or indirect). A signed PDF is archived
+byte for byte like every original (luutru never rewrites an original), so its signature stays
+verifiable.
 
-Pages come from pdfium: a page that carries text (born digital) gives that text and its word
-boxes, and is never OCR'd; a page without text (a scan) is drawn at 300 dpi for clean-up and
-OCR, one page at a time.
+Pages come from pdfium: a page whose visible text is real (born digital) gives that text and
+its word boxes, and is never OCR'd; a page without visible text is a scan, drawn at 300 dpi
+for clean-up and OCR, one page at a time. Text nobody can see is not the page's text: a
+scanner's "searchable PDF" lays an invisible OCR layer (text render mode 3), often without
+diacritics, over the page image, and text may hide under a page-wide image; such pages are
+OCR'd like any scan, and get their archival copy.
+
+pdfium is not thread-safe, and ingest reads PDFs from several worker threads: every pdfium
+call (opening, a page's size, its text, drawing it, closing) goes through ``Document``, under
+one process-wide lock, and every pdfium object is closed explicitly inside it, never left to
+the garbage collector (which would close it from whatever thread collects it). Only pdfium is
+serialised; OCR, the slow part, runs in parallel.
 """
 
 from __future__ import annotations
 
 import io
+import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pikepdf
 import pypdfium2 as pdfium
+from PIL import Image
 
-from archive.text import normalize
-from ingest.contracts import Page, RecognizedPage, Word
+from archive.errors import InputRejected, ResourceExhausted
+from ingest.contracts import Page, page_label
+from ingest.limits import PixelBudget
+from ingest.pdf_text import page_text
 
 RENDER_DPI = 300
 POINTS_PER_INCH = 72
-# Fewer visible characters than this on a page: a scan (perhaps with a stamp's text), OCR it.
-MIN_TEXT_CHARS = 40
 _ACTIONS = {"/JavaScript": "JavaScript", "/Launch": "launch actions"}
+# Objects looked at for active content; a file with more is refused rather than half checked
+# (a 2,000-page scan has some 10,000).
+MAX_OBJECTS_CHECKED = 2_000_000
+_CONTAINERS = (pikepdf.Dictionary, pikepdf.Array, pikepdf.Stream)
+# qpdf names the file it read first ("…/blobs/.incoming-x1: unable to find…", "stream <…>:").
+_SOURCE_PREFIX = re.compile(r"^(?:stream <[^>]*>|/\S*): ")
+
+# One pdfium call at a time in this process (see the module's docstring).
+PDFIUM_LOCK = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -61,22 +85,42 @@ def inspect(source: Path | bytes) -> PdfFacts:
             "the PDF is encrypted with a password; ask the sender for a copy without one"
         ) from None
     except pikepdf.PdfError as exc:
-        raise PdfRefused(f"the PDF is damaged: {exc}") from None
+        raise PdfRefused(f"the PDF is damaged: {_SOURCE_PREFIX.sub('', str(exc))}") from None
 
 
 def _active_content(pdf: pikepdf.Pdf) -> set[str]:
+    """What runs code, found in every dictionary of the file, direct or indirect: actions
+    (/S /JavaScript, /S /Launch) in /OpenAction, /AA of the document, pages, annotations and
+    form fields, annotations' /A, /Next chains, the /Names JavaScript tree; any /JS key.
+    Unreferenced objects are looked at too: a file must not carry code even unused."""
     found: set[str] = set()
     names = pdf.Root.get("/Names")
     if isinstance(names, pikepdf.Dictionary) and "/JavaScript" in names:
         found.add("JavaScript")
-    for obj in pdf.objects:
-        if not isinstance(obj, pikepdf.Dictionary):
+    seen: set[tuple[int, int]] = set()
+    stack: list[pikepdf.Object] = [pdf.trailer, *pdf.objects]
+    checked = 0
+    while stack:
+        obj = stack.pop()
+        if obj.is_indirect:
+            if obj.objgen in seen:
+                continue
+            seen.add(obj.objgen)
+        checked += 1
+        if checked > MAX_OBJECTS_CHECKED:
+            raise PdfRefused(
+                f"the PDF holds over {MAX_OBJECTS_CHECKED:,} objects, too many to check it for "
+                "JavaScript and launch actions"
+            )
+        if isinstance(obj, pikepdf.Array):
+            stack.extend(item for item in obj if isinstance(item, _CONTAINERS))
             continue
         kind = obj.get("/S")
         if isinstance(kind, pikepdf.Name) and str(kind) in _ACTIONS:
             found.add(_ACTIONS[str(kind)])
         if "/JS" in obj:
             found.add("JavaScript")
+        stack.extend(value for value in obj.values() if isinstance(value, _CONTAINERS))
     return found
 
 
@@ -93,75 +137,79 @@ def _signed(pdf: pikepdf.Pdf) -> bool:
     )
 
 
-def page_pixels(document: pdfium.PdfDocument, index: int) -> int:
-    width, height = document[index].get_size()
-    scale = RENDER_DPI / POINTS_PER_INCH
-    return int(round(width * scale) * round(height * scale))
+class Document:
+    """A PDF opened with pdfium; every call holds ``PDFIUM_LOCK``."""
 
+    def __init__(self, source: BinaryIO | bytes, origin: str = "") -> None:
+        self.origin = origin
+        with PDFIUM_LOCK:
+            try:
+                self._pdf: pdfium.PdfDocument | None = pdfium.PdfDocument(source)
+            except pdfium.PdfiumError as exc:
+                raise PdfRefused(f"the PDF cannot be read: {exc}") from None
+            self.page_count = len(self._pdf)
 
-def pages(document: pdfium.PdfDocument) -> Iterator[Page]:
-    """Each page with its own text, or drawn at RENDER_DPI for OCR."""
-    for index in range(len(document)):
-        page = document[index]
-        known = _text_of(page)
-        if known is not None:
-            yield Page(index + 1, None, RENDER_DPI, known)
-        else:
+    def check_pages(self, budget: PixelBudget) -> None:
+        """Every page's size as it will be drawn, against the limits, before any is drawn."""
+        budget.count_pages(self.page_count, self.origin)
+        scale = RENDER_DPI / POINTS_PER_INCH
+        for index in range(self.page_count):
+            width, height = self._page_size(index)
+            pixels = round(width * scale), round(height * scale)
+            budget.add_page(index + 1, *pixels, self.origin, drawn_at=RENDER_DPI)
+
+    def _page_size(self, index: int) -> tuple[float, float]:
+        with PDFIUM_LOCK:
+            page = self._open_page(index)
+            try:
+                width, height = page.get_size()
+                return float(width), float(height)
+            finally:
+                page.close()
+
+    def _open_page(self, index: int) -> pdfium.PdfPage:
+        assert self._pdf is not None, "a closed document"
+        try:
+            return self._pdf[index]
+        except pdfium.PdfiumError as exc:
+            where = page_label(index + 1, self.origin)
+            raise InputRejected(where, f"{where} of the PDF cannot be read: {exc}") from None
+
+    def read_page(self, index: int) -> Page:
+        """Page ``index`` with its own visible text, or drawn at RENDER_DPI for OCR."""
+        with PDFIUM_LOCK:
+            page = self._open_page(index)
+            try:
+                known = page_text(page, RENDER_DPI / POINTS_PER_INCH)
+                if known is not None:
+                    return Page(index + 1, None, RENDER_DPI, known, origin=self.origin)
+                return Page(index + 1, self._draw(page, index), RENDER_DPI, origin=self.origin)
+            finally:
+                page.close()
+
+    def _draw(self, page: pdfium.PdfPage, index: int) -> Image.Image:
+        where = page_label(index + 1, self.origin)
+        try:
             # In colour: the archival copy shows the scan as it is; OCR greys its own copy.
-            image = page.render(scale=RENDER_DPI / POINTS_PER_INCH).to_pil()
-            yield Page(index + 1, image, RENDER_DPI)
+            bitmap = page.render(scale=RENDER_DPI / POINTS_PER_INCH)
+        except MemoryError:
+            raise ResourceExhausted(f"{where}: out of memory drawing the page") from None
+        except pdfium.PdfiumError as exc:
+            raise InputRejected(where, f"{where} of the PDF cannot be drawn: {exc}") from None
+        try:
+            image: Image.Image = bitmap.to_pil()  # a copy (BGR to RGB): outlives the bitmap
+            return image
+        finally:
+            bitmap.close()
+
+    def close(self) -> None:
+        with PDFIUM_LOCK:
+            if self._pdf is not None:
+                self._pdf.close()
+                self._pdf = None
 
 
-def _text_of(page: pdfium.PdfPage) -> RecognizedPage | None:
-    """A born-digital page's words with their boxes, at RENDER_DPI pixels from the top left,
-    as OCR would give them; None for a page without real text."""
-    textpage = page.get_textpage()
-    count = textpage.count_chars()
-    text = textpage.get_text_range(0, count) if count else ""
-    if sum(not c.isspace() for c in text) < MIN_TEXT_CHARS:
-        return None
-    scale = RENDER_DPI / POINTS_PER_INCH
-    width, height = page.get_size()
-    words: list[Word] = []
-    line, chars = 1, ""
-    boxes: list[tuple[float, float, float, float]] = []
-
-    def flush() -> None:
-        nonlocal chars, boxes
-        if chars.strip():
-            left = min(b[0] for b in boxes)
-            right = max(b[2] for b in boxes)
-            bottom = min(b[1] for b in boxes)
-            top = max(b[3] for b in boxes)
-            words.append(
-                Word(
-                    normalize(chars.strip()),
-                    round(left * scale),
-                    round((height - top) * scale),
-                    max(1, round((right - left) * scale)),
-                    max(1, round((top - bottom) * scale)),
-                    100.0,
-                    1,
-                    1,
-                    line,
-                )
-            )
-        chars, boxes = "", []
-
-    for index in range(count):
-        char = textpage.get_text_range(index, 1)
-        if char in ("\r", "\n"):
-            flush()
-            line += char == "\n"
-        elif char.isspace():
-            flush()
-        else:
-            chars += char
-            boxes.append(textpage.get_charbox(index))
-    flush()
-    return RecognizedPage(
-        normalize(text.replace("\r\n", "\n")),
-        tuple(words),
-        round(width * scale),
-        round(height * scale),
-    )
+def pages(document: Document) -> Iterator[Page]:
+    """Each page with its own text, or drawn for OCR, one at a time."""
+    for index in range(document.page_count):
+        yield document.read_page(index)

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from archive.errors import InputRejected, LuutruError, ResourceExhausted
 from ingest.contracts import IngestContext, IngestResult, IngestStep, Status, WorkItem
 from ingest.page_steps import CheckDigitization, Denoise, Deskew, Grayscale, Orient, Upscale
+from ingest.read_steps import CheckSignatures, ReadEdxml, ReadPdf, ReadScan
 from ingest.steps import (
     CheckInput,
-    CheckSignatures,
     Describe,
     DetectFormat,
     MakeArchivalCopy,
-    ReadEdxml,
-    ReadPdf,
-    ReadScan,
     RecognizeText,
     Seal,
     SkipDuplicate,
 )
+from ingest.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,12 @@ def ingest_one(
     """Run every step on ``source``; a rejected input is quarantined, never half archived.
 
     ``label`` names the input to the user when it is not ``source`` itself (a retried copy).
+    Work files go in ``context.workspace``; without one (a caller other than ``run_ingest``)
+    the input gets a workspace of its own in the archive home.
     """
+    if context.workspace is None:
+        with Workspace.open(context.archive.home.root) as workspace:
+            return ingest_one(source, replace(context, workspace=workspace), steps, label)
     item = WorkItem(source=source, label=label or "")
     ran: list[IngestStep] = []
     try:
@@ -68,7 +72,9 @@ def ingest_one(
         return _quarantine(item, context, exc.reason)
     except ResourceExhausted as exc:
         # The machine's limit, not the file's fault: not quarantined; the next run tries again.
-        return IngestResult(item.label, Status.FAILED, None, item.sha256 or None, str(exc))
+        return _failed(item, str(exc))
+    except MemoryError:
+        return _failed(item, "the machine ran out of memory reading this input; run it again")
     except LuutruError:
         raise
     except Exception as exc:
@@ -82,6 +88,10 @@ def ingest_one(
     return item.outcome
 
 
+def _failed(item: WorkItem, reason: str) -> IngestResult:
+    return IngestResult(item.label, Status.FAILED, None, item.sha256 or None, reason)
+
+
 def _quarantine(item: WorkItem, context: IngestContext, reason: str) -> IngestResult:
     try:
         size = item.source.lstat().st_size
@@ -89,5 +99,9 @@ def _quarantine(item: WorkItem, context: IngestContext, reason: str) -> IngestRe
         size = 0
     # An input over the size limit is listed with its reason but not copied.
     keep_copy = size <= context.settings.max_input_bytes
-    entry = context.archive.quarantine(item.source, reason, keep_copy, label=item.label)
+    # The placement goes with it: a retry must archive it as it was to be (a secret scan
+    # never comes back at a lower level).
+    entry = context.archive.quarantine(
+        item.source, reason, keep_copy, label=item.label, placement=context.settings.placement()
+    )
     return IngestResult(item.label, Status.QUARANTINED, None, entry.sha256 or None, reason)

@@ -15,13 +15,14 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from archive.errors import Interrupted, LuutruError
 from archive.text import path_text
 from ingest.contracts import IngestContext, IngestResult, Status
 from ingest.pipeline import ingest_one
+from ingest.workspace import Workspace
 
 # What scanners and file managers leave beside scans; never a record.
 LITTER_NAMES = frozenset({"thumbs.db", "ehthumbs.db", "desktop.ini", ".ds_store"})
@@ -54,12 +55,21 @@ def collect_inputs(paths: Iterable[Path]) -> Inputs:
 
     Inside a directory nothing is followed: a symbolic link there could point anywhere (the
     archive's private key, /etc/shadow), so it is reported as skipped. A link given directly
-    is the user's choice: it is resolved once, and what it names is ingested.
+    is the user's choice of one file: it is resolved once and must name a regular file. A
+    link to a folder is skipped, its target named, rather than walked: a folder of records
+    is given as itself, so that what a run reads is what was typed, never what a link
+    happens to point to today.
     """
     inputs = Inputs()
     for given in paths:
         path = given.resolve() if given.is_symlink() else given
-        if path.is_dir():
+        if path.is_dir() and path != given:
+            inputs.skip(
+                given,
+                f"a symbolic link to a folder ({path_text(path)}), not followed: "
+                "give the folder itself",
+            )
+        elif path.is_dir():
             for found in _walk(path, inputs):
                 inputs.files.append(found)
         elif is_scanner_litter(path.name):
@@ -103,6 +113,55 @@ def run_ingest(
     context.ocr.check(context.settings.ocr_languages)
     stop = stop or threading.Event()
     results: list[IngestResult] = []
+    inputs = _outside_home(inputs, context, results, on_result)
+    passed_over = len(results)
+    with Workspace.open(context.archive.home.root) as workspace:
+        _run_pool(inputs, replace(context, workspace=workspace), workers, on_result, stop, results)
+    done = len(results) - passed_over
+    if stop.is_set() and done < len(inputs):
+        raise Interrupted(
+            f"stopped after {done} of {len(inputs)} input(s); the rest were not "
+            "started. Run the same command again to finish: what was archived is skipped"
+        )
+    return results
+
+
+def _outside_home(
+    inputs: list[Path],
+    context: IngestContext,
+    results: list[IngestResult],
+    on_result: Callable[[IngestResult], None] | None,
+) -> list[Path]:
+    """The inputs that are not the archive's own files, which are never ingested: its blobs
+    would become records of themselves, its private key and database copies in quarantine.
+    What lies inside the home is reported once, as one skipped input naming the home."""
+    home = Path(os.path.realpath(context.archive.home.root))
+    inside = [path for path in inputs if Path(os.path.realpath(path)).is_relative_to(home)]
+    if not inside:
+        return inputs
+    skipped = IngestResult(
+        path_text(context.archive.home.root),
+        Status.SKIPPED,
+        reason=f"the archive home itself ({len(inside)} file(s) in it): its blobs, keys and "
+        "database are the archive, never an input",
+    )
+    results.append(skipped)
+    if on_result is not None:
+        on_result(skipped)
+    passed = set(inside)
+    return [path for path in inputs if path not in passed]
+
+
+def _run_pool(
+    inputs: list[Path],
+    context: IngestContext,
+    workers: int,
+    on_result: Callable[[IngestResult], None] | None,
+    stop: threading.Event,
+    results: list[IngestResult],
+) -> None:
+    """Run ``inputs`` on ``workers`` threads, delivering each result as it comes; raise the
+    first archive-level fault once every input started has finished."""
     fault: BaseException | None = None
     pending = iter(inputs)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
@@ -132,9 +191,3 @@ def run_ingest(
             start_more()
     if fault is not None:
         raise fault
-    if stop.is_set() and len(results) < len(inputs):
-        raise Interrupted(
-            f"stopped after {len(results)} of {len(inputs)} input(s); the rest were not "
-            "started. Run the same command again to finish: what was archived is skipped"
-        )
-    return results

@@ -1,27 +1,26 @@
-"""The built-in ingest steps. ``PIPELINE`` in ingest/pipeline.py puts them in order."""
+"""The built-in ingest steps around reading: taking the input in, OCR, metadata, the archival
+copy and the seal. The readers of each format are in ``ingest.read_steps``, the clean-up of
+pages in ``ingest.page_steps``; ``PIPELINE`` in ingest/pipeline.py puts them all in order."""
 
 from __future__ import annotations
 
 import errno
-import io
 import os
-import tempfile
-from collections.abc import Iterator
+import stat
 from dataclasses import replace
 from datetime import UTC, datetime
-from itertools import chain
 from pathlib import Path
+from typing import BinaryIO
 
 import pikepdf
-import pypdfium2 as pdfium
-from PIL import Image, ImageSequence, UnidentifiedImageError
+from PIL import Image
 
 from archive.errors import InputRejected, ResourceExhausted, StorageError
 from archive.fsutil import open_regular
 from archive.models import FileRole
 from archive.repository import Description, IncomingFile, Provenance
 from archive.text import fold, path_text
-from ingest import cleanup, edxml, pdf, pdfa, signatures
+from ingest import edxml, pdfa
 from ingest.agencies import name_book
 from ingest.contracts import (
     IngestContext,
@@ -31,13 +30,13 @@ from ingest.contracts import (
     Status,
     WorkItem,
 )
-from ingest.formats import HEADER_BYTES, PDF, XML, detect_format
+from ingest.formats import HEADER_BYTES, PDF, detect_format
 from ingest.metadata import TYPE_NAMES, DocumentMetadata, doc_type_of, extract
 
 TEXT_MEDIA_TYPE = "text/plain; charset=utf-8"
 
 
-class _Step:
+class Step:
     name = "step"
 
     def able_to_run(self, item: WorkItem) -> bool:
@@ -50,7 +49,7 @@ class _Step:
         return InputRejected(item.label, reason)
 
 
-class CheckInput(_Step):
+class CheckInput(Step):
     """Refuse what is not a regular file, empty or oversized (``/dev/zero`` would otherwise
     be read for ever), then read the input ONCE: into a staged copy in the blob store,
     hashed as it is copied. Every later step reads that copy, and sealing moves it into the
@@ -64,7 +63,7 @@ class CheckInput(_Step):
             with open_regular(item.source) as handle:
                 before = os.fstat(handle.fileno())
                 if before.st_size == 0:
-                    raise self.reject(item, "the file is empty (0 bytes)")
+                    raise self.reject(item, _empty(handle))
                 limit = context.settings.max_input_bytes
                 if before.st_size > limit:
                     raise self.reject(
@@ -73,7 +72,7 @@ class CheckInput(_Step):
                 item.staged = context.archive.blobs.stage(handle)
                 after = os.fstat(handle.fileno())
         except InputRejected as exc:
-            raise self.reject(item, exc.reason) from exc
+            raise self.reject(item, _socket(item.source) or exc.reason) from exc
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
                 # The archive's disk, not the input: the run stops, the input is not blamed.
@@ -91,6 +90,23 @@ class CheckInput(_Step):
         if item.staged is not None:
             item.staged.release()
             item.staged = None
+
+
+def _empty(handle: BinaryIO) -> str:
+    """Why a file of 0 bytes is refused: empty, or a special file that says 0 and is not
+    (``/proc/self/environ``), whose content is not a document."""
+    if handle.read(1):
+        return "the file says it is 0 bytes long but is not (a special file, as in /proc)"
+    return "the file is empty (0 bytes)"
+
+
+def _socket(path: Path) -> str:
+    """Opening a socket fails ("No such device or address") before its kind can be seen on
+    a descriptor; say what it is instead."""
+    try:
+        return "not a regular file (a socket)" if stat.S_ISSOCK(path.lstat().st_mode) else ""
+    except OSError:
+        return ""
 
 
 def unapplied_options(item: WorkItem, context: IngestContext, record_id: str) -> str | None:
@@ -120,7 +136,7 @@ def _duplicate(item: WorkItem, context: IngestContext, record_id: str) -> Ingest
     return IngestResult(item.label, Status.DUPLICATE, record_id, item.sha256, None, warning)
 
 
-class SkipDuplicate(_Step):
+class SkipDuplicate(Step):
     """An original archived before is not archived again; its record is reported instead."""
 
     name = "skip-duplicate"
@@ -131,7 +147,7 @@ class SkipDuplicate(_Step):
             item.outcome = _duplicate(item, context, existing)
 
 
-class DetectFormat(_Step):
+class DetectFormat(Step):
     name = "detect-format"
 
     def run(self, item: WorkItem, context: IngestContext) -> None:
@@ -145,94 +161,22 @@ class DetectFormat(_Step):
         item.media_type = fmt.media_type
 
 
-class ReadScan(_Step):
-    """Open the scan with Pillow and check every page against the size limits before OCR."""
-
-    name = "read-scan"
-
-    def able_to_run(self, item: WorkItem) -> bool:
-        return item.outcome is None and item.media_type not in (PDF.media_type, XML.media_type)
-
-    def run(self, item: WorkItem, context: IngestContext) -> None:
-        limits = context.settings
-        handle = open_regular(item.work_path)
-        item.open_files.append(handle)
-        try:
-            scan = Image.open(handle)
-            item.scan = scan
-            pages = total = 0
-            for frame in ImageSequence.Iterator(scan):
-                pages += 1
-                width, height = frame.size
-                total += width * height
-                if total > limits.max_input_pixels:
-                    raise self.reject(
-                        item,
-                        f"its pages hold over {limits.max_input_pixels:,} pixels together "
-                        f"(by page {pages}); split the file or raise max_input_pixels",
-                    )
-                if width * height > limits.max_page_pixels:
-                    raise self.reject(
-                        item,
-                        f"page {pages} is {width}x{height} pixels, over the limit of "
-                        f"{limits.max_page_pixels} (a decompression bomb or a mis-set scanner)",
-                    )
-                if pages > limits.max_pages:
-                    raise self.reject(item, f"more than {limits.max_pages} pages")
-                frame.load()
-        except Image.DecompressionBombError as exc:
-            raise self.reject(item, f"a page is over the limit of pixels: {exc}") from exc
-        except UnidentifiedImageError as exc:
-            raise self.reject(item, f"not a readable image: {exc}") from exc
-        except (OSError, SyntaxError, ValueError) as exc:
-            # Pillow reports truncated and corrupt data as OSError/SyntaxError/ValueError.
-            raise self.reject(item, f"the image data is damaged: {exc}") from exc
-        item.page_count = pages
-        item.pages = _pages(scan)
-
-    def cleanup(self, item: WorkItem) -> None:
-        if item.scan is not None:
-            item.scan.close()
-            item.scan = None
-        for handle in item.open_files:
-            handle.close()
-        item.open_files.clear()
-
-
-def _pages(scan: Image.Image) -> Iterator[Page]:
-    declared = cleanup.declared_dpi(scan)
-    for number, frame in enumerate(ImageSequence.Iterator(scan), start=1):
-        yield Page(number, frame, cleanup.effective_dpi(frame, declared))
-
-
-class RecognizeText(_Step):
+class RecognizeText(Step):
     """Text of every page, as the clean-up steps before it left the page; each page's text
-    layer goes into the archival copy at once, with the page as scanned under it."""
+    layer goes into the archival copy at once, with the page as scanned under it. A fault is
+    reported with the page it happened on ("attachment 'phu-luc.pdf', page 3: …"): the page
+    sources and clean-up steps name it themselves, OCR's faults are named here."""
 
     name = "ocr"
 
     def run(self, item: WorkItem, context: IngestContext) -> None:
-        assert item.pages is not None, "ReadScan runs before RecognizeText"
-        languages = context.settings.ocr_languages
+        assert item.pages is not None, "a read step runs before RecognizeText"
         item.archival = pdfa.ArchivalCopy()
-        current = 1  # the page being cleaned up or read
         try:
             for page in item.pages:
-                current = page.number
-                if page.known_text is not None:
-                    item.recognized.append(page.known_text)  # born digital: no needless OCR
-                    _no_archival_copy(item, f"page {page.number} is born digital")
-                elif page.image is not None:
-                    recognized = _recognize(context, page.image, languages, page.dpi)
-                    item.pages_read_by_ocr += 1
-                    _add_to_archival_copy(item, page, recognized)
-                    # The text layer is in the copy now; the page keeps only its words.
-                    item.recognized.append(replace(recognized, text_layer_pdf=b""))
-                current += 1
+                self._take(item, page, context)
         except InputRejected as exc:
-            raise self.reject(item, f"page {current}: {exc.reason}") from exc
-        except ResourceExhausted as exc:
-            raise ResourceExhausted(f"page {current}: {exc}") from exc
+            raise self.reject(item, exc.reason) from exc
         item.derived_files.append(
             IncomingFile(
                 FileRole.OCR_TEXT,
@@ -241,6 +185,24 @@ class RecognizeText(_Step):
                 data=item.text.encode("utf-8"),
             )
         )
+
+    def _take(self, item: WorkItem, page: Page, context: IngestContext) -> None:
+        if page.known_text is not None:
+            item.recognized.append(page.known_text)  # born digital: no needless OCR
+            _no_archival_copy(item, f"{page.where} is born digital")
+            return
+        if page.image is None:
+            return
+        try:
+            recognized = _recognize(context, page.image, page.dpi)
+        except InputRejected as exc:
+            raise InputRejected(page.where, f"{page.where}: {exc.reason}") from exc
+        except ResourceExhausted as exc:
+            raise ResourceExhausted(f"{page.where}: {exc}") from exc
+        item.pages_read_by_ocr += 1
+        _add_to_archival_copy(item, page, recognized)
+        # The text layer is in the copy now; the page keeps only its words.
+        item.recognized.append(replace(recognized, text_layer_pdf=b""))
 
     def cleanup(self, item: WorkItem) -> None:
         if item.archival is not None:
@@ -255,32 +217,31 @@ def _no_archival_copy(item: WorkItem, reason: str) -> None:
 
 def _add_to_archival_copy(item: WorkItem, page: Page, recognized: RecognizedPage) -> None:
     if not recognized.text_layer_pdf or page.visual is None:
-        _no_archival_copy(item, f"the OCR engine gave no text layer for page {page.number}")
+        _no_archival_copy(item, f"the OCR engine gave no text layer for {page.where}")
         return
     try:
         item.archival.add_page(page.visual, recognized.text_layer_pdf)
     except (pikepdf.PdfError, ValueError, OSError) as exc:
-        _no_archival_copy(item, f"page {page.number} could not be laid out: {exc}")
+        _no_archival_copy(item, f"{page.where} could not be laid out: {exc}")
 
 
-def _recognize(
-    context: IngestContext, image: Image.Image, languages: str, dpi: float
-) -> RecognizedPage:
-    """A timeout or a MemoryError is the machine's, maybe passing (another job, swap): one
-    more try before the page is given up."""
+def _recognize(context: IngestContext, image: Image.Image, dpi: float) -> RecognizedPage:
+    """A timeout, a MemoryError or an engine killed by a signal is the machine's, maybe
+    passing (another job, swap): one more try before the page is given up."""
+    languages, work_dir = context.settings.ocr_languages, context.work_dir
     try:
-        return context.ocr.recognize(image, languages, dpi)
+        return context.ocr.recognize(image, languages, dpi, work_dir=work_dir)
     except (ResourceExhausted, MemoryError):
         pass
     try:
-        return context.ocr.recognize(image, languages, dpi)
+        return context.ocr.recognize(image, languages, dpi, work_dir=work_dir)
     except MemoryError:
         raise ResourceExhausted("OCR ran out of memory twice") from None
     except ResourceExhausted as exc:
         raise ResourceExhausted(f"{exc}, twice") from None
 
 
-class Describe(_Step):
+class Describe(Step):
     """Số/ký hiệu, tên loại, cơ quan ban hành, địa danh and ngày, trích yếu from the first
     page's words (``ingest.metadata``); the title becomes type name + subject. What cannot be
     read surely is left empty and said in the record's warnings."""
@@ -322,10 +283,11 @@ def _declared_metadata(header: edxml.EdxmlDocument) -> DocumentMetadata:
         subject=header.subject,
     )
     found.unsure.extend(f"{missing} missing from the edXML header" for missing in header.missing)
+    found.unsure.extend(header.unsure)
     return found
 
 
-class MakeArchivalCopy(_Step):
+class MakeArchivalCopy(Step):
     """Finish the PDF/A-2b copy that OCR filled page by page, as a file of the record. A
     record whose pages did not all go through OCR (a born-digital PDF) has none: its own
     file is the document."""
@@ -339,12 +301,13 @@ class MakeArchivalCopy(_Step):
         if item.no_archival_reason:
             item.warnings.append(f"no archival PDF/A copy: {item.no_archival_reason}")
             return
-        handle, name = tempfile.mkstemp(prefix="luutru-archival-", suffix=".pdf")
-        os.close(handle)
-        item.temp_files.append(Path(name))
+        # In the run's folder of the archive home: the copy holds the record's pages.
+        assert context.workspace is not None, "ingest_one gives every run a workspace"
+        path = context.workspace.new_file("archival-", ".pdf")
+        item.temp_files.append(path)
         description = item.description
         copy.save(
-            Path(name),
+            path,
             pdfa.ArchivalMetadata(
                 title=description.title,
                 subject=description.subject,
@@ -354,9 +317,7 @@ class MakeArchivalCopy(_Step):
             ),
         )
         item.derived_files.append(
-            IncomingFile(
-                FileRole.ARCHIVAL, PDF.media_type, f"{item.source.stem}.pdf", path=Path(name)
-            )
+            IncomingFile(FileRole.ARCHIVAL, PDF.media_type, f"{item.source.stem}.pdf", path=path)
         )
 
     def cleanup(self, item: WorkItem) -> None:
@@ -365,7 +326,7 @@ class MakeArchivalCopy(_Step):
         item.temp_files.clear()
 
 
-class Seal(_Step):
+class Seal(Step):
     name = "seal"
 
     def run(self, item: WorkItem, context: IngestContext) -> None:
@@ -397,148 +358,3 @@ class Seal(_Step):
                 warning,
                 len(item.recognized),
             )
-
-
-class ReadPdf(_Step):
-    """Refuse encrypted PDFs and PDFs with JavaScript or launch actions; check the pages
-    against the limits; then give the pages, with their own text or drawn for OCR."""
-
-    name = "read-pdf"
-
-    def able_to_run(self, item: WorkItem) -> bool:
-        return item.outcome is None and item.media_type == PDF.media_type
-
-    def run(self, item: WorkItem, context: IngestContext) -> None:
-        limits = context.settings
-        try:
-            facts = pdf.inspect(item.work_path)
-        except pdf.PdfRefused as exc:
-            raise self.reject(item, str(exc)) from exc
-        if facts.pages > limits.max_pages:
-            raise self.reject(item, f"more than {limits.max_pages} pages")
-        handle = open_regular(item.work_path)
-        item.open_files.append(handle)
-        try:
-            document = pdfium.PdfDocument(handle)
-        except pdfium.PdfiumError as exc:
-            raise self.reject(item, f"the PDF cannot be read: {exc}") from exc
-        item.documents.append(document)
-        total = 0
-        for index in range(len(document)):
-            pixels = pdf.page_pixels(document, index)
-            total += pixels
-            if pixels > limits.max_page_pixels or total > limits.max_input_pixels:
-                raise self.reject(
-                    item, f"page {index + 1} is too large to draw for OCR ({pixels:,} pixels)"
-                )
-        item.page_count = len(document)
-        if facts.signed:
-            item.warnings.append(
-                "a signed PDF: kept byte for byte; its signature is not validated yet"
-            )
-        item.pages = pdf.pages(document)
-
-    def cleanup(self, item: WorkItem) -> None:
-        for document in item.documents:
-            document.close()
-        item.documents.clear()
-
-
-class CheckSignatures(_Step):
-    """Validate the incoming digital signatures (a signed PDF; an edXML package's XMLDSig and
-    its PDF attachments') against the archive's trust roots, offline (``ingest.signatures``).
-    The outcome of each is sealed with the record and shown by ``show``; one that does not
-    validate is a warning, never a reason to refuse: the archive keeps what it received, and
-    a signed original is kept byte for byte."""
-
-    name = "check-signatures"
-
-    def able_to_run(self, item: WorkItem) -> bool:
-        return item.outcome is None and item.media_type in (PDF.media_type, XML.media_type)
-
-    def run(self, item: WorkItem, context: IngestContext) -> None:
-        roots = context.settings.trust_roots
-        if item.media_type == PDF.media_type:
-            checks = signatures.check_pdf_signatures(item.work_path, roots)
-        else:
-            with open_regular(item.work_path) as handle:
-                checks = signatures.check_xml_signatures(handle.read(), roots)
-            package = item.declared
-            for attachment in package.attachments if package is not None else ():
-                if attachment.data.startswith(b"%PDF"):
-                    found = signatures.check_pdf_signatures(attachment.data, roots)
-                    checks += [replace(c, field=f"{attachment.name}: {c.field}") for c in found]
-        item.signatures = [check.as_json() for check in checks]
-        for check in checks:
-            if check.status is not signatures.SignatureStatus.VALID:
-                item.warnings.append(
-                    f"signature {check.field or check.kind} by {check.signer or 'unknown'}: "
-                    f"{check.status.value} ({check.reason})"
-                )
-
-
-class ReadEdxml(_Step):
-    """An edXML package: its header becomes the record's metadata, each attachment a file of
-    the record, and the attachments that are PDFs or scans are read like any input."""
-
-    name = "read-edxml"
-
-    def able_to_run(self, item: WorkItem) -> bool:
-        return item.outcome is None and item.media_type == XML.media_type
-
-    def run(self, item: WorkItem, context: IngestContext) -> None:
-        with open_regular(item.work_path) as handle:
-            data = handle.read(context.settings.max_input_bytes + 1)
-        try:
-            package = edxml.parse(data, context.settings.max_input_bytes)
-        except edxml.EdxmlRefused as exc:
-            raise self.reject(item, str(exc)) from exc
-        item.declared = package
-        item.preface = "\n".join(
-            part for part in (package.subject, package.content, package.signer) if part
-        )
-        sources: list[Iterator[Page]] = []
-        for attachment in package.attachments:
-            fmt = detect_format(attachment.data[:HEADER_BYTES])
-            media_type = fmt.media_type if fmt else attachment.media_type
-            item.derived_files.append(
-                IncomingFile(FileRole.ATTACHMENT, media_type, attachment.name, data=attachment.data)
-            )
-            if fmt is PDF:
-                sources.append(self._pdf_pages(item, attachment, context))
-            elif fmt is not None and fmt.is_scan:
-                sources.append(self._scan_pages(item, attachment))
-            else:
-                item.warnings.append(f"attachment {attachment.name!r} is stored, not read")
-        item.pages = chain.from_iterable(sources)
-
-    def _pdf_pages(
-        self, item: WorkItem, attachment: edxml.Attachment, context: IngestContext
-    ) -> Iterator[Page]:
-        try:
-            pdf.inspect(attachment.data)
-            document = pdfium.PdfDocument(attachment.data)
-        except (pdf.PdfRefused, pdfium.PdfiumError) as exc:
-            item.warnings.append(f"attachment {attachment.name!r} is stored, not read: {exc}")
-            return iter(())
-        item.documents.append(document)
-        item.page_count += len(document)
-        return pdf.pages(document)
-
-    def _scan_pages(self, item: WorkItem, attachment: edxml.Attachment) -> Iterator[Page]:
-        try:
-            scan = Image.open(io.BytesIO(attachment.data))
-            frames = [frame.copy() for frame in ImageSequence.Iterator(scan)]
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-            item.warnings.append(f"attachment {attachment.name!r} is stored, not read: {exc}")
-            return iter(())
-        item.page_count += len(frames)
-        dpi = cleanup.declared_dpi(scan)
-        return (
-            Page(n, frame, cleanup.effective_dpi(frame, dpi)) for n, frame in enumerate(frames, 1)
-        )
-
-    def cleanup(self, item: WorkItem) -> None:
-        for document in item.documents:
-            document.close()
-        item.documents.clear()

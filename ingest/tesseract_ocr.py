@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,11 +51,17 @@ class TesseractEngine:
                 f"tesseract has no language data for {', '.join(missing)}; {INSTALL_HINT}"
             )
 
-    def recognize(self, page: Image.Image, languages: str, dpi: float = 300.0) -> RecognizedPage:
+    def recognize(
+        self,
+        page: Image.Image,
+        languages: str,
+        dpi: float = 300.0,
+        work_dir: Path | None = None,
+    ) -> RecognizedPage:
         # One run writes the words with their boxes and confidences (TSV) and the invisible
         # text layer (PDF, text only: the archival copy shows the scan's own image under it);
         # the text is rebuilt from the TSV layout, so a page is never recognised twice.
-        with tempfile.TemporaryDirectory(prefix="luutru-ocr-") as work:
+        with tempfile.TemporaryDirectory(prefix="ocr-", dir=work_dir) as work:
             # Uncompressed TIFF: tesseract only reads it back, and PNG's compression cost a
             # tenth of the page's OCR time.
             source, base = Path(work, "page.tif"), Path(work, "page")
@@ -74,6 +81,9 @@ class TesseractEngine:
                 str(source), str(base), "pdf", languages, config, timeout=self._timeout
             )
         except pytesseract.TesseractError as exc:
+            machine = _machine_fault(exc)
+            if machine:
+                raise ResourceExhausted(machine) from None
             raise InputRejected("page", f"tesseract failed on this page: {exc.message}") from exc
         except RuntimeError as exc:  # after TesseractError, which is one too
             # pytesseract kills tesseract and says "Tesseract process timeout".
@@ -83,20 +93,46 @@ class TesseractEngine:
                 f"OCR of a page took over {self._timeout} s and was stopped"
             ) from None
 
-    def orientation(self, page: Image.Image) -> int | None:
+    def orientation(self, page: Image.Image, work_dir: Path | None = None) -> int | None:
         scale = OSD_LONGEST_SIDE / max(page.size)
         if scale < 1:
             page = page.resize((round(page.width * scale), round(page.height * scale)))
-        try:
-            report = pytesseract.image_to_osd(page, config="--psm 0")
-        except pytesseract.TesseractError:
-            return None  # "too few characters": nothing to turn by
+        with tempfile.TemporaryDirectory(prefix="osd-", dir=work_dir) as work:
+            source, base = Path(work, "page.tif"), Path(work, "page")
+            page.save(source, format="TIFF", compression="raw")
+            try:
+                pytesseract.pytesseract.run_tesseract(
+                    str(source), str(base), "osd", "osd", "--psm 0", timeout=self._timeout
+                )
+                report = base.with_suffix(".osd").read_text(encoding="utf-8")
+            except (pytesseract.TesseractError, RuntimeError, OSError):
+                # "Too few characters", or killed: nothing sure to turn by; OCR still runs.
+                return None
         rotate, confidence = _ROTATE.search(report), _CONFIDENCE.search(report)
         if rotate is None or confidence is None:
             return None
         if float(confidence.group(1)) < OSD_MIN_CONFIDENCE:
             return None
         return int(rotate.group(1)) % 360
+
+
+def _machine_fault(exc: pytesseract.TesseractError) -> str:
+    """What the machine did to tesseract, or "" when tesseract refused the page itself.
+
+    Killed by a signal (the out-of-memory killer's SIGKILL, a SIGSEGV), tesseract exits with
+    no message of its own; so does one stopped from outside. Neither says anything about the
+    page, and the page is tried again rather than blamed."""
+    status = int(exc.status) if isinstance(exc.status, int) else 0
+    if status < 0:
+        try:
+            name = signal.Signals(-status).name
+        except ValueError:
+            name = f"signal {-status}"
+        hint = " (the out-of-memory killer?)" if -status == signal.SIGKILL else ""
+        return f"tesseract was killed by {name}{hint}"
+    if not str(exc.message or "").strip():
+        return f"tesseract stopped with exit status {status} and said nothing"
+    return ""
 
 
 OCR_ENGINES: dict[str, type[TesseractEngine]] = {TesseractEngine.name: TesseractEngine}

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from archive.errors import UsageError
+from archive.text import path_text
 from ingest.contracts import IngestResult
 from ingest.runner import collect_inputs
 
@@ -35,6 +37,7 @@ class FolderWatch:
     def poll(self) -> tuple[list[Path], list[IngestResult]]:
         """Files that have settled since the last poll, and what was passed over (scanner
         litter, hidden files, links), each reported once."""
+        self._check_folder()
         found = collect_inputs([self.folder])
         now = self.clock()
         ready: list[Path] = []
@@ -58,6 +61,20 @@ class FolderWatch:
         skipped = [s for s in found.skipped if s.path not in self._reported_skips]
         self._reported_skips.update(s.path for s in skipped)
         return ready, skipped
+
+    def _check_folder(self) -> None:
+        """A folder that is gone (deleted, a share unmounted) or is a link stops the watch
+        with a clear error: watching nothing would look like a quiet scanner for ever."""
+        if self.folder.is_symlink():
+            raise UsageError(
+                f"{path_text(self.folder)} is a symbolic link; watch the folder itself "
+                f"({path_text(self.folder.resolve())})"
+            )
+        if not self.folder.is_dir():
+            raise UsageError(
+                f"the watched folder {path_text(self.folder)} is gone (deleted, or its share "
+                "unmounted); nothing more can arrive, so the watch stops"
+            )
 
     def batches(
         self, stopped: Callable[[float], bool]

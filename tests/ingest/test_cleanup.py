@@ -124,6 +124,8 @@ def test_noise_and_tilt_together_through_the_whole_pipeline(
         ("RGB", None, ["the scan declares no resolution; the standard asks for at least 200 dpi"]),
         ("1", (300, 300), ["scanned in black and white (1 bit); the standard asks for colour "
                            "of at least 24 bits"]),
+        ("RGB", (100000, 100000), ["the scan declares 100000 dpi, which no scanner makes; its "
+                                   "resolution was estimated from an A4 page's width"]),
     ],
 )  # fmt: skip
 def test_the_digitization_standard_is_checked_as_warnings(
@@ -142,3 +144,29 @@ def test_a_blank_page_is_left_alone(engine) -> None:
     assert cleanup.skew_angle(blank) == 0.0
     assert engine.orientation(blank) is None
     assert os.environ.get("OMP_THREAD_LIMIT") == "1"
+
+
+def test_black_text_on_a_transparent_page_is_read_on_white(archive: Archive, tmp_path) -> None:
+    """As many tools export a page: black text, the paper transparent. Every viewer shows it
+    on white; dropping the alpha channel would give tesseract black on black."""
+    page = render_page(SAMPLES[0], 200, 5)
+    ink = page.convert("L").point(lambda v: 255 - v)
+    scan = tmp_path / "transparent.png"
+    Image.merge("RGBA", (*(Image.new("L", page.size, 0),) * 3, ink)).save(scan, dpi=(200, 200))
+    context = IngestContext(archive, TesseractEngine(), IngestSettings(access=AccessLevel.PUBLIC))
+    result = ingest_one(scan, context)
+    assert result.status is Status.SEALED, result.reason
+    record = archive.get(result.record_id or "", AccessLevel.PUBLIC)
+    assert record.doc_number == "1482/QĐ-UBND"
+    assert all(phrase in archive.text_of(record) for phrase in PHRASES)
+    assert not record.pages[0]["flagged"]
+
+
+def test_a_resolution_no_scanner_makes_is_not_believed_and_upscaling_has_a_ceiling() -> None:
+    tiny = Image.new("L", (1000, 1400), 255)
+    tiny.info["dpi"] = (2, 2)  # taken at its word: upscaled 150 times, 22 gigapixels
+    assert cleanup.declared_dpi(tiny) is None
+    assert cleanup.effective_dpi(tiny, cleanup.declared_dpi(tiny)) == pytest.approx(1000 / 8.27)
+    capped = cleanup.upscale(tiny, 2, max_pixels=20_000_000)
+    assert capped.width * capped.height <= 20_000_000
+    assert cleanup.upscale(tiny, 250, max_pixels=20_000_000) is tiny

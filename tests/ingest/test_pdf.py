@@ -23,7 +23,9 @@ from ingest.tesseract_ocr import TesseractEngine
 class NoOcr(TesseractEngine):
     """Fails the test if any page is OCR'd."""
 
-    def recognize(self, page: Image.Image, languages: str, dpi: float = 300.0) -> RecognizedPage:
+    def recognize(
+        self, page: Image.Image, languages: str, dpi: float = 300.0, work_dir: Path | None = None
+    ) -> RecognizedPage:
         raise AssertionError("a born-digital page was OCR'd")
 
 
@@ -168,4 +170,124 @@ def test_pdf_pages_are_drawn_within_the_pixel_budget(archive: Archive, tmp_path:
     Image.new("1", (200, 200), 1).save(buffer, "PDF", resolution=1)  # 200 x 200 inches
     huge.write_bytes(buffer.getvalue())
     result = _ingest(archive, huge)
-    assert result.status is Status.QUARANTINED and "too large" in (result.reason or "")
+    assert result.status is Status.QUARANTINED
+    assert result.reason == (
+        "page 1 is 60,000 x 60,000 pixels drawn at 300 dpi (3,600.0 megapixels, as much as "
+        "414 A4 pages at 300 dpi), over the limit of 100.0 megapixels a page: too large to "
+        "draw for OCR"
+    )
+
+
+def _direct_actions() -> dict[str, tuple[object, str]]:
+    """Active content written as direct objects, as most PDF writers emit it."""
+    from pikepdf import Array, Dictionary, Name, String
+
+    def js(code: str = "app.alert(1)") -> Dictionary:
+        return Dictionary(S=Name.JavaScript, JS=String(code))
+
+    def link(pdf: pikepdf.Pdf, action: Dictionary) -> None:
+        annot = Dictionary(Type=Name.Annot, Subtype=Name.Link, Rect=Array([0, 0, 99, 99]), A=action)
+        pdf.pages[0].obj.Annots = Array([pdf.make_indirect(annot)])
+
+    def field(pdf: pikepdf.Pdf) -> None:
+        widget = Dictionary(
+            FT=Name.Tx, T=String("so"), Subtype=Name.Widget, Rect=Array([0, 0, 9, 9]),
+            AA=Dictionary(K=js("event.rc = true")),
+        )  # fmt: skip
+        pdf.Root.AcroForm = Dictionary(Fields=Array([pdf.make_indirect(widget)]))
+
+    def chained(pdf: pikepdf.Pdf) -> None:
+        pdf.Root.OpenAction = Dictionary(
+            S=Name.GoTo, D=Array([pdf.pages[0].obj, Name.Fit]), Next=js()
+        )
+
+    def names_tree(pdf: pikepdf.Pdf) -> None:
+        tree = Dictionary(Names=Array([String("x"), js()]))
+        pdf.Root.Names = Dictionary(EmbeddedFiles=tree)  # not /JavaScript: found by walking
+
+    launch = Dictionary(S=Name.Launch, F=String("cmd.exe"))
+    return {
+        "open-launch": (lambda pdf: setattr(pdf.Root, "OpenAction", launch), "launch actions"),
+        "annot-js": (lambda pdf: link(pdf, js()), "JavaScript"),
+        "annot-launch": (lambda pdf: link(pdf, launch), "launch actions"),
+        "page-aa": (lambda pdf: setattr(pdf.pages[0].obj, "AA", Dictionary(O=js())), "JavaScript"),
+        "field-aa": (field, "JavaScript"),
+        "next-chain": (chained, "JavaScript"),
+        "names-tree": (names_tree, "JavaScript"),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_direct_actions()))
+def test_active_content_written_as_direct_objects_is_quarantined(
+    archive: Archive, tmp_path: Path, case: str
+) -> None:
+    change, named = _direct_actions()[case]
+    result = _ingest(archive, _with(tmp_path / f"{case}.pdf", change), NoOcr())
+    assert result.status is Status.QUARANTINED, result
+    assert f"the PDF carries {named}" in (result.reason or "")
+    assert archive.count_records() == 0
+
+
+def _searchable(path: Path, hidden_text: list[str], mode: int = 3, image_last: bool = False):
+    """A scanner's "searchable PDF": the page scan, and a text layer nobody sees (render mode
+    3, or text the page image is drawn over), which here says something else than the scan."""
+    scan = path.with_suffix(".png")
+    render_page(SAMPLES[0], 200, 3).save(scan)
+    page = canvas.Canvas(str(path), pagesize=A4)
+    if not image_last:
+        page.drawImage(str(scan), 0, 0, width=A4[0], height=A4[1])
+    text = page.beginText(40, 700)
+    text.setTextRenderMode(mode)
+    text.setFont("Helvetica", 10)
+    for line in hidden_text:
+        text.textLine(line)
+    page.drawText(text)
+    if image_last:
+        page.drawImage(str(scan), 0, 0, width=A4[0], height=A4[1])
+    page.save()
+    return path
+
+
+HIDDEN = [
+    "UY BAN NHAN DAN TINH HOA BINH",
+    "So: 9999/QD-UBND   Ha Noi, ngay 01 thang 01 nam 2001",
+    "QUYET DINH",
+    "Ve viec mot noi dung khac han voi trang scan",
+]
+
+
+@pytest.mark.parametrize("image_last", [False, True], ids=["invisible-layer", "under-the-image"])
+def test_a_searchable_scan_is_ocrd_like_a_scan_not_taken_at_its_hidden_word(
+    archive: Archive, tmp_path: Path, image_last: bool
+) -> None:
+    source = _searchable(
+        tmp_path / "searchable.pdf", HIDDEN, 3 if not image_last else 0, image_last
+    )
+    result = _ingest(archive, source)
+    assert result.status is Status.SEALED, result.reason
+    record = archive.get(result.record_id or "", AccessLevel.PUBLIC)
+    assert record.doc_number == "1482/QĐ-UBND"  # what the page shows, not 9999/QD-UBND
+    assert record.issuer == "ỦY BAN NHÂN DÂN TỈNH HÒA BÌNH"
+    assert "9999" not in archive.text_of(record)
+    assert [f.role for f in record.files].count("archival") == 1
+    assert record.pages[0]["confidence"] != 100.0
+
+
+def test_visible_text_over_an_image_is_born_digital(archive: Archive, tmp_path: Path) -> None:
+    """A typed page over a letterhead image keeps its own text, without OCR."""
+    source = _searchable(tmp_path / "letterhead.pdf", HIDDEN, mode=0)
+    result = _ingest(archive, source, NoOcr())
+    assert result.status is Status.SEALED, result.reason
+    record = archive.get(result.record_id or "", AccessLevel.PUBLIC)
+    assert "9999/QD-UBND" in archive.text_of(record)
+
+
+def test_a_damaged_pdf_is_named_by_what_was_given_not_the_staged_copy(
+    archive: Archive, tmp_path: Path
+) -> None:
+    broken = tmp_path / "cut.pdf"
+    _born_digital(tmp_path / "whole.pdf")
+    broken.write_bytes((tmp_path / "whole.pdf").read_bytes()[:300])
+    result = _ingest(archive, broken)
+    assert result.status is Status.QUARANTINED and "the PDF is damaged" in (result.reason or "")
+    assert ".incoming-" not in (result.reason or "") and "blobs" not in (result.reason or "")

@@ -177,8 +177,10 @@ def test_a_born_digital_pdf_needs_no_archival_copy(archive: Archive, tmp_path: P
 class NoTextLayer(TesseractEngine):
     """An engine that reads text but cannot lay it out as PDF."""
 
-    def recognize(self, page: Image.Image, languages: str, dpi: float = 300.0) -> RecognizedPage:
-        recognized = super().recognize(page, languages, dpi)
+    def recognize(
+        self, page: Image.Image, languages: str, dpi: float = 300.0, work_dir: Path | None = None
+    ) -> RecognizedPage:
+        recognized = super().recognize(page, languages, dpi, work_dir)
         return RecognizedPage(recognized.text, recognized.words, page.width, page.height)
 
 

@@ -27,10 +27,12 @@ class CrashingOcr:
     def check(self, languages: str) -> None:
         return None
 
-    def orientation(self, page: Image.Image) -> int | None:
+    def orientation(self, page: Image.Image, work_dir: Path | None = None) -> int | None:
         return None
 
-    def recognize(self, page: Image.Image, languages: str, dpi: float = 300.0) -> RecognizedPage:
+    def recognize(
+        self, page: Image.Image, languages: str, dpi: float = 300.0, work_dir: Path | None = None
+    ) -> RecognizedPage:
         raise self.error
 
 
@@ -55,7 +57,11 @@ BAD_INPUTS = {
     "scan.pdf": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "the PDF is damaged"),
     "invoice.xml": (b"<?xml version='1.0'?><invoice/>", "not an edXML package"),
     "bomb.png": (_png(20_000, 20_000, "1"), "over the limit"),
-    "bomb-below-pillow-limit.png": (_png(13_000, 12_000, "1"), "over the limit of 150000000"),
+    "bomb-below-pillow-limit.png": (
+        _png(13_000, 12_000, "1"),
+        "page 1 is 13,000 x 12,000 pixels (156.0 megapixels, as much as 18 A4 pages at 300 "
+        "dpi), over the limit of 100.0 megapixels a page",
+    ),
 }
 
 
@@ -172,10 +178,12 @@ class RewritingOcr:
     def check(self, languages: str) -> None:
         return None
 
-    def orientation(self, page: Image.Image) -> int | None:
+    def orientation(self, page: Image.Image, work_dir: Path | None = None) -> int | None:
         return None
 
-    def recognize(self, page: Image.Image, languages: str, dpi: float = 300.0) -> RecognizedPage:
+    def recognize(
+        self, page: Image.Image, languages: str, dpi: float = 300.0, work_dir: Path | None = None
+    ) -> RecognizedPage:
         self.source.write_bytes(_png(300, 200))
         return RecognizedPage("text")
 
@@ -257,3 +265,35 @@ def test_a_full_disk_stops_the_run_instead_of_blaming_the_input(
     with pytest.raises(StorageError, match="No space left"):
         ingest_one(sample_scans[0], _context(archive))
     assert archive.quarantined() == [] and archive.count_records() == 0
+
+
+def test_a_truncated_multipage_tiff_is_quarantined_naming_the_page(
+    archive: Archive, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from ingest.sample_scans import SAMPLES, render_page
+
+    whole = tmp_path / "whole.tif"
+    first, second = render_page(SAMPLES[0], 200, 1), render_page(SAMPLES[1], 200, 2)
+    first.save(whole, compression="tiff_lzw", save_all=True, append_images=[second])
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.tif"
+    cut.write_bytes(data[: len(data) * 3 // 4])
+    result = ingest_one(cut, _context(archive))
+    assert result.status is Status.QUARANTINED
+    assert (result.reason or "").startswith("page 2: the image data is damaged"), result.reason
+    assert "unexpected" not in (result.reason or "")
+    assert "Traceback" not in caplog.text and "unexpected failure" not in caplog.text
+
+
+def test_a_socket_is_named_as_one(archive: Archive, tmp_path: Path) -> None:
+    import socket
+
+    path = tmp_path / "scanner.png"
+    server = socket.socket(socket.AF_UNIX)
+    try:
+        server.bind(str(path))
+        result = ingest_one(path, _context(archive))
+    finally:
+        server.close()
+    assert result.status is Status.QUARANTINED
+    assert result.reason == "not a regular file (a socket)"

@@ -38,10 +38,12 @@ class CountingOcr:
     def check(self, languages: str) -> None:
         return None
 
-    def orientation(self, page: Image.Image) -> int | None:
+    def orientation(self, page: Image.Image, work_dir: Path | None = None) -> int | None:
         return None
 
-    def recognize(self, page: Image.Image, languages: str, dpi: float = 300.0) -> RecognizedPage:
+    def recognize(
+        self, page: Image.Image, languages: str, dpi: float = 300.0, work_dir: Path | None = None
+    ) -> RecognizedPage:
         with self.lock:
             self.calls += 1
             calls = self.calls
@@ -166,11 +168,13 @@ class SlowOcr(TesseractEngine):
         super().__init__(page_timeout_seconds=1)
         self.tries = 0
 
-    def recognize(self, page: Image.Image, languages: str, dpi: float = 300.0) -> RecognizedPage:
+    def recognize(
+        self, page: Image.Image, languages: str, dpi: float = 300.0, work_dir: Path | None = None
+    ) -> RecognizedPage:
         self.tries += 1
-        return super().recognize(page, languages, dpi)
+        return super().recognize(page, languages, dpi, work_dir)
 
-    def orientation(self, page: Image.Image) -> int | None:
+    def orientation(self, page: Image.Image, work_dir: Path | None = None) -> int | None:
         return None
 
 
@@ -201,5 +205,40 @@ def test_an_input_over_the_pixel_budget_is_refused_before_ocr(
     context = IngestContext(archive, ocr, IngestSettings(max_input_pixels=20_000_000))  # type: ignore[arg-type]
     result = ingest_one(scan, context)
     assert result.status is Status.QUARANTINED
-    assert "over 20,000,000 pixels together (by page 3)" in (result.reason or "")
+    assert result.reason == (
+        "by page 3 its pages hold 27.0 megapixels (as much as 3.1 A4 pages at 300 dpi), over "
+        "the limit of 20.0 megapixels (as much as 2.3 A4 pages at 300 dpi) for one input"
+    )
     assert ocr.calls == 0
+
+
+def test_a_link_to_a_folder_given_directly_is_not_walked(tmp_path: Path) -> None:
+    secret = tmp_path / "etc"
+    _scans(secret, 2)
+    link = tmp_path / "etcdir"
+    link.symlink_to(secret, target_is_directory=True)
+    found = collect_inputs([link])
+    assert found.files == []
+    [skipped] = found.skipped
+    assert skipped.path == str(link)  # as given, not the target
+    assert skipped.reason == (
+        f"a symbolic link to a folder ({secret}), not followed: give the folder itself"
+    )
+    assert collect_inputs([secret]).files == sorted(secret.iterdir())
+
+
+def test_the_archive_home_is_never_ingested(archive: Archive, sample_scans: list[Path]) -> None:
+    home = archive.home.root
+    run_ingest(sample_scans[:1], _context(archive, CountingOcr()))  # blobs, a PDF/A, keys
+    before = archive.count_records()
+    inside = [*collect_inputs([home]).files, home / "keys" / "archive-ed25519.pem"]
+    assert any(p.parent.name == "keys" for p in inside)
+    delivered: list = []
+    results = run_ingest(inside, _context(archive, CountingOcr()), 2, delivered.append)
+    assert results == delivered
+    [skipped] = results
+    assert skipped.status is Status.SKIPPED and skipped.path == str(home)
+    assert "the archive home itself" in (skipped.reason or "")
+    assert archive.count_records() == before
+    assert archive.quarantined() == []
+    assert not list(archive.home.quarantine_dir.rglob("*.pem"))

@@ -13,6 +13,9 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from archive.errors import UsageError
 from ingest.sample_scans import SAMPLES, render_page
 from ingest.watch import FolderWatch
 
@@ -76,6 +79,20 @@ def test_litter_and_hidden_files_are_said_once_never_offered(tmp_path: Path) -> 
     assert watch.poll() == ([], [])
 
 
+def test_a_watched_folder_that_goes_away_stops_the_watch_with_a_reason(tmp_path: Path) -> None:
+    folder = tmp_path / "scanner"
+    folder.mkdir()
+    watch, _ = _watch(folder)
+    assert watch.poll() == ([], [])
+    folder.rmdir()  # deleted, or the share unmounted
+    with pytest.raises(UsageError, match=r"the watched folder .*scanner is gone"):
+        watch.poll()
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path, target_is_directory=True)
+    with pytest.raises(UsageError, match="is a symbolic link; watch the folder itself"):
+        _watch(link)[0].poll()
+
+
 def _lines(process: subprocess.Popen[str], count: int, timeout: float) -> list[dict]:
     assert process.stdout is not None
     lines: list[dict] = []
@@ -102,7 +119,7 @@ def test_luutru_ingest_watch_takes_a_slowly_written_scan_once(tmp_path: Path) ->
             "--watch",
             str(inbox),
             "--settle",
-            "1.5",
+            "3",  # six times the writer's pause: a loaded machine must not split a write
             "--json",
             "--access",
             "public",
@@ -124,7 +141,7 @@ def test_luutru_ingest_watch_takes_a_slowly_written_scan_once(tmp_path: Path) ->
         (inbox / "Thumbs.db").write_bytes(b"scanner litter")
         (inbox / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
         results = {Path(r["path"]).name: r for r in _lines(process, 3, timeout=120)}
-        time.sleep(3)  # the settle time passes again: nothing is offered twice
+        time.sleep(4)  # the settle time passes again: nothing is offered twice
         process.send_signal(signal.SIGTERM)
         rest, errors = process.communicate(timeout=60)
     finally:
