@@ -7,6 +7,7 @@ record does not exist; blobs left behind by a crash are unreferenced and never s
 
 from __future__ import annotations
 
+import functools
 import getpass
 import hashlib
 import os
@@ -18,9 +19,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from archive.blobstore import BlobStore, LocalBlobStore, StagedBlob
 from archive.db import (
@@ -573,49 +574,31 @@ class Archive:
         Like git, at least MIN_ID_PREFIX characters. Records the caller may not see are not
         counted, so "ambiguous" never betrays a restricted record.
         """
-        prefix = id_or_prefix.strip().lower()
-        if not _HEX.match(prefix) or len(prefix) > max(RECORD_ID_LENGTHS):
-            raise RecordNotFound(f"no record {id_or_prefix!r}")
-        if len(prefix) < MIN_ID_PREFIX:
-            raise UsageError(
-                f"record id {id_or_prefix!r} is too short: give at least {MIN_ID_PREFIX} characters"
-            )
+        prefix = _id_prefix(id_or_prefix)
         with self.faults(), self.session() as session:
-            matches = list(
-                session.scalars(
-                    _visible(select(Record.id), clearance)
-                    .where(Record.id.startswith(prefix, autoescape=True))
-                    .order_by(Record.id)
-                    .limit(11)
-                )
-            )
-        if prefix in matches:
-            return prefix
-        if not matches:
-            raise RecordNotFound(f"no record {id_or_prefix!r}")
-        if len(matches) > 1:
-            shown = ", ".join(matches[:10]) + (", …" if len(matches) > 10 else "")
-            raise AmbiguousRecordId(
-                f"record id {id_or_prefix!r} is ambiguous: it starts {shown}; give more characters"
-            )
-        return matches[0]
+            query = _with_prefix("ids", clearance, 11)
+            matches = list(session.scalars(query, _prefix_range(prefix)))
+        return _one_of(id_or_prefix, prefix, matches)
 
     def get(self, record_id: str, clearance: AccessLevel) -> Record:
         """The record, if it exists and ``clearance`` permits it; otherwise ``RecordNotFound``.
 
-        ``record_id`` may be a unique prefix. The clearance is part of the query, so a
-        restricted record and an absent one take the same path and read the same.
+        ``record_id`` may be a unique prefix. One query, whatever the record: the clearance is
+        part of it, so a restricted record and an absent one take the same path and read the
+        same; the files and the seal come in the same query.
         """
-        full_id = self.resolve_id(record_id, clearance)
+        prefix = _id_prefix(record_id)
         with self.faults(), self.session() as session:
-            record = session.scalar(
-                _visible(select(Record), clearance)
-                .where(Record.id == full_id)
-                .options(selectinload(Record.files), selectinload(Record.seal))
-            )
-        if record is None:
+            # Two rows at most tell the one record from an ambiguous prefix; the full id, if
+            # it is there, sorts first (every longer id starting with it sorts after it).
+            query = _with_prefix("records", clearance, 2)
+            found: list[Record] = list(session.scalars(query, _prefix_range(prefix)).unique())
+        if len(found) > 1 and found[0].id != prefix:
+            full = self.resolve_id(record_id, clearance)  # says which records it may be
+            found = [record for record in found if record.id == full]
+        if not found:
             raise RecordNotFound(f"no record {record_id!r}")
-        return record
+        return found[0]
 
     def text_of(self, record: Record) -> str:
         text_file = record.file(FileRole.OCR_TEXT)
@@ -664,6 +647,7 @@ class Archive:
                     select(Record)
                     .where(Record.id.in_(wanted[start : start + 500]))
                     .options(selectinload(Record.files), selectinload(Record.seal))
+                    .order_by(Record.id)
                 )
 
     def records_to_review(self, clearance: AccessLevel) -> list[Record]:
@@ -693,6 +677,58 @@ class Archive:
     def faults(self) -> Any:
         """Database failures while reading become a ``StorageError`` that says so."""
         return database_faults(self.engine)
+
+
+def _id_prefix(id_or_prefix: str) -> str:
+    """A record id or prefix as ids are stored (lower-case hex), else ``RecordNotFound`` (too
+    long, not hex) or ``UsageError`` (too short to be meant)."""
+    prefix = id_or_prefix.strip().lower()
+    if not _HEX.match(prefix) or len(prefix) > max(RECORD_ID_LENGTHS):
+        raise RecordNotFound(f"no record {id_or_prefix!r}")
+    if len(prefix) < MIN_ID_PREFIX:
+        raise UsageError(
+            f"record id {id_or_prefix!r} is too short: give at least {MIN_ID_PREFIX} characters"
+        )
+    return prefix
+
+
+@functools.cache
+def _with_prefix(what: str, clearance: AccessLevel, limit: int) -> Select[Any]:
+    """The first ``limit`` records (``what``: "ids" or "records", with their files and seal)
+    ``clearance`` may see whose id starts with the ``prefix`` given when it is executed (as
+    ``_prefix_range``), by id. Built once: making a statement costs more than running it.
+
+    Ids are lower-case hex, so they start with ``prefix`` when they sort from ``prefix`` up
+    to ``prefix + "g"``: a range the database finds in its index of ids, where a LIKE would
+    read every record (SQLite's LIKE ignores case, so no index serves it)."""
+    query: Select[Any]
+    if what == "ids":
+        query = select(Record.id)
+    else:
+        query = select(Record).options(joinedload(Record.files), joinedload(Record.seal))
+    return (
+        _visible(query, clearance)
+        .where(Record.id >= bindparam("low"), Record.id < bindparam("high"))
+        .order_by(Record.id)
+        .limit(limit)
+    )
+
+
+def _prefix_range(prefix: str) -> dict[str, str]:
+    return {"low": prefix, "high": prefix + "g"}  # "g" sorts after every hex digit
+
+
+def _one_of(id_or_prefix: str, prefix: str, matches: list[str]) -> str:
+    if prefix in matches:
+        return prefix
+    if not matches:
+        raise RecordNotFound(f"no record {id_or_prefix!r}")
+    if len(matches) > 1:
+        shown = ", ".join(matches[:10]) + (", …" if len(matches) > 10 else "")
+        raise AmbiguousRecordId(
+            f"record id {id_or_prefix!r} is ambiguous: it starts {shown}; give more characters"
+        )
+    return matches[0]
 
 
 def _visible(query: Select[_Row], clearance: AccessLevel) -> Select[_Row]:

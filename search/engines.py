@@ -29,36 +29,55 @@ from search.tantivy_index import TantivyIndex
 
 @dataclass(frozen=True)
 class Engine:
+    """A search engine: its name, its schema version, and how to open its index in a
+    generation folder (an engine that keeps its index in the database uses the folder only
+    to name the generation)."""
+
     name: str
     schema_version: str
     open: Callable[[Path], SearchIndex]
 
 
-def _whoosh() -> Engine:
+def _whoosh(_database_url: str) -> Engine:
     # Imported only when chosen: Whoosh is an option, and slow to import.
     module = importlib.import_module("search.whoosh_index")
     return Engine("whoosh", module.SCHEMA_VERSION, module.WhooshIndex)
 
 
-ENGINES: dict[str, Callable[[], Engine]] = {
-    "tantivy": lambda: Engine("tantivy", TANTIVY_SCHEMA, TantivyIndex),
+def _postgres(database_url: str) -> Engine:
+    module = importlib.import_module("search.postgres_index")
+    return Engine(
+        "postgres",
+        module.SCHEMA_VERSION,
+        lambda directory: module.PostgresIndex(directory, database_url),
+    )
+
+
+ENGINES: dict[str, Callable[[str], Engine]] = {
+    "tantivy": lambda _url: Engine("tantivy", TANTIVY_SCHEMA, TantivyIndex),
     "whoosh": _whoosh,
+    "postgres": _postgres,
 }
 CURRENT = "CURRENT"
 BUILDING = ".building"
 LOCK_FILE = ".rebuild.lock"
 
 
-def engine(name: str) -> Engine:
+def engine(name: str, database_url: str = "") -> Engine:
+    """The engine called ``name``; ``database_url`` is the archive's database (the PostgreSQL
+    engine keeps its index there)."""
     try:
         factory = ENGINES[name]
     except KeyError:
         known = ", ".join(sorted(ENGINES))
         raise ConfigError(f"unknown search engine {name!r} (known: {known})") from None
     try:
-        return factory()
+        return factory(database_url)
     except ImportError as exc:
-        raise ConfigError(f"search engine {name!r} is not installed: {exc}") from None
+        raise ConfigError(
+            f"search engine {name!r} is not installed ({exc}); for Whoosh: "
+            "pip install 'luutru[whoosh]'"
+        ) from None
 
 
 def _prefix(chosen: Engine) -> str:

@@ -21,6 +21,8 @@ from ingest.contracts import IngestResult, IngestSettings
 from ingest.runner import Inputs
 from ingest.sample_scans import write_samples
 
+pytest_plugins = ["tests.backends"]
+
 
 @pytest.fixture(scope="session")
 def sample_scans(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:

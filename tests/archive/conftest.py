@@ -3,10 +3,17 @@ from pathlib import Path
 
 import pytest
 
+from archive.home import ArchiveHome
 from archive.models import AccessLevel, FileRole
 from archive.repository import Archive, Description, IncomingFile, Placement, SealOutcome
 
 SealScan = Callable[..., SealOutcome]
+
+
+@pytest.fixture
+def home(archive_home: ArchiveHome) -> ArchiveHome:
+    """The archive suite runs on SQLite and on PostgreSQL (``tests/backends.py``)."""
+    return archive_home
 
 
 @pytest.fixture

@@ -96,6 +96,7 @@ def test_a_lost_public_key_is_rebuilt_from_the_private_key(home: ArchiveHome) ->
     assert not report.created_key and report.key_id == before
 
 
+@pytest.mark.sqlite_only  # reaches into luutru.db itself
 def test_a_deleted_database_is_damage_not_an_empty_archive(
     home: ArchiveHome, seal_scan: SealScan, tmp_path: Path
 ) -> None:
@@ -111,6 +112,7 @@ def test_a_deleted_database_is_damage_not_an_empty_archive(
     assert not (home.root / "luutru.db").exists()
 
 
+@pytest.mark.sqlite_only  # reaches into luutru.db itself
 def test_an_older_schema_is_refused_until_migrated_and_the_migration_keys_old_records(
     home: ArchiveHome,
 ) -> None:
@@ -142,6 +144,7 @@ def test_an_older_schema_is_refused_until_migrated_and_the_migration_keys_old_re
         )
 
 
+@pytest.mark.sqlite_only  # reaches into luutru.db itself
 @pytest.mark.parametrize(
     ("line", "error", "message"),
     [
@@ -165,6 +168,7 @@ def test_a_bad_configuration_is_a_clear_error(
     assert "pw" not in str(raised.value)
 
 
+@pytest.mark.sqlite_only  # reaches into luutru.db itself
 def test_a_file_that_is_no_database_is_a_storage_error(home: ArchiveHome) -> None:
     for path in home.root.glob("luutru.db*"):
         path.unlink()
@@ -173,6 +177,7 @@ def test_a_file_that_is_no_database_is_a_storage_error(home: ArchiveHome) -> Non
         Archive.open(home)
 
 
+@pytest.mark.sqlite_only  # reaches into luutru.db itself
 def test_everything_in_the_home_is_owner_only(
     home: ArchiveHome, seal_scan: SealScan, tmp_path: Path
 ) -> None:

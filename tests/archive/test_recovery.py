@@ -22,6 +22,9 @@ from archive.revision import history, revise_record
 from tests.archive.conftest import SealScan
 from tests.conftest import run_cli
 
+# The backups of these tests are SQLite files: a database restored from an older copy.
+pytestmark = pytest.mark.sqlite_only
+
 
 def _backup(home: ArchiveHome, target: Path) -> None:
     with sqlite3.connect(home.root / "luutru.db") as source, sqlite3.connect(target) as copy:
