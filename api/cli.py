@@ -40,6 +40,7 @@ from api.cli_retention import (
     users_app,
 )
 from api.cli_search import reindex, search
+from api.cli_worker import worker
 from api.services import IngestReport
 from api.views import provenance_json, record_json
 from archive.errors import AddressInUse
@@ -71,6 +72,7 @@ app.add_typer(hold_app, name="hold")
 app.add_typer(dispose_app, name="dispose")
 app.command()(transfer)
 app.command()(audit)
+app.command()(worker)
 
 
 @app.callback()
@@ -181,6 +183,15 @@ def ingest(
             help="With --watch: how long a file must stay unchanged before it is taken.",
         ),
     ] = 5.0,
+    distributed: Annotated[
+        bool,
+        typer.Option(
+            "--distributed",
+            help="Leave clean-up, OCR and the PDF/A copies to 'luutru worker' processes "
+            "through the message broker (broker_url); this process only reads, checks and "
+            "seals. --workers is then how many inputs are handed out at once.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
@@ -197,6 +208,8 @@ def ingest(
     check_closed_year(closed_year)
     if watch and (len(paths) != 1 or not paths[0].is_dir()):
         raise typer.BadParameter("takes exactly one directory to watch", param_hint="--watch")
+    if watch and distributed:
+        raise typer.BadParameter("--watch runs on this machine", param_hint="--distributed")
     with opened(ctx, home) as services:
         settings = services.ingest_settings(level, check_series(services, series), closed_year)
         jobs = workers or len(os.sched_getaffinity(0))
@@ -216,7 +229,9 @@ def ingest(
             run_with_progress(
                 len(inputs.files) + len(inputs.skipped),
                 as_json,
-                lambda sink: services.ingest(inputs, settings, jobs, sink, stop, report),
+                lambda sink: services.ingest(
+                    inputs, settings, jobs, sink, stop, report, distributed
+                ),
                 report,
             )
 
@@ -296,11 +311,21 @@ def _print_provenance(view: dict[str, Any]) -> None:
         out.print(events)
 
 
+# How 'serve' runs uvicorn (bench/load.py runs its baseline app with the same).
+UVICORN_SETTINGS: dict[str, Any] = {"log_level": "info"}
+
+
 def _listening_socket(host: str, port: int) -> socket.socket:
-    """Bind before starting the server, so a taken port is one clear error."""
+    """Bind before starting the server, so a taken port is one clear error.
+
+    Made as a TCP socket by name (IPPROTO_TCP) and with TCP_NODELAY, which connections
+    accepted on it inherit: asyncio sets TCP_NODELAY only on sockets whose protocol says
+    TCP, and without it each response (headers, then body) waits for the client's delayed
+    acknowledgement, 40 ms on Linux."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
@@ -336,7 +361,7 @@ def serve(
             pass  # the database and schema are checked before the port is taken
         sock = _listening_socket(host, port)
     out.print(f"Serving {escape(str(archive_home.root))} on http://{host}:{port}/")
-    server = uvicorn.Server(uvicorn.Config(application, log_level="info"))
+    server = uvicorn.Server(uvicorn.Config(application, **UVICORN_SETTINGS))
     server.run(sockets=[sock])
 
 

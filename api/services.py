@@ -6,11 +6,14 @@ search/ never import each other.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from archive import log
 from archive.errors import ConfigError, SearchUnavailable
 from archive.home import ArchiveHome
 from archive.models import AccessLevel, QuarantineEntry
@@ -25,8 +28,11 @@ from ingest.tesseract_ocr import OCR_ENGINES, TesseractEngine
 from ingest.watch import FolderWatch
 from retention.schedule import SeriesRule, load_schedule
 from search.contracts import SearchIndex, SearchRequest, SearchResults
-from search.engines import Engine, GenerationWatch, engine, open_current
+from search.engines import CURRENT, Engine, GenerationWatch, engine, open_current
 from search.indexer import Batcher, IndexingReport, catch_up, differences, open_or_rebuild, rebuild
+
+if TYPE_CHECKING:
+    from ingest.distributed import Dispatcher
 
 ResultSink = Callable[[IngestResult], None]
 # CA certificates (PEM or DER) whose signatures are trusted, in the archive home.
@@ -95,6 +101,7 @@ class Services:
         self.index_note: str | None = None
         self._index: SearchIndex | None = None
         self._watch: GenerationWatch | None = None
+        self._current_seen: tuple[int, int, int] | None = None  # CURRENT when last read
 
     @classmethod
     def open(cls, home: ArchiveHome, catch_up_index: bool = False) -> Services:
@@ -102,7 +109,8 @@ class Services:
         once and what it lacks or holds with another access level or seal is indexed."""
         archive = Archive.open(home)
         try:
-            services = cls(archive, engine(archive.settings.search_engine))
+            settings = archive.settings
+            services = cls(archive, engine(settings.search_engine, settings.database_url))
             if catch_up_index:
                 _ = services.index
                 services.index_note = services.index_note or services.catch_up_quietly()
@@ -133,7 +141,17 @@ class Services:
         return None
 
     def _reopen_if_swapped(self) -> None:
-        """A rebuild elsewhere swapped in a new generation: read that one from now on."""
+        """A rebuild elsewhere swapped in a new generation: read that one from now on. A swap
+        writes ``CURRENT`` anew (a new file renamed into place): until that file is another
+        one, it is not read again."""
+        try:
+            found = os.stat(self.archive.home.index_dir / CURRENT)
+            stamp: tuple[int, int, int] | None = (found.st_ino, found.st_mtime_ns, found.st_size)
+        except OSError:
+            stamp = None
+        if stamp is not None and stamp == self._current_seen:
+            return
+        self._current_seen = stamp
         if self._watch is not None and self._watch.changed():
             reopened = open_current(self.archive.home.index_dir, self.engine)
             if reopened is not None and self._index is not None:
@@ -215,6 +233,27 @@ class Services:
             trust_roots=TrustRoots.load(self.archive.home.root / TRUST_ROOTS_DIR),
         )
 
+    def dispatcher(self) -> Dispatcher:
+        """The broker's client for distributed OCR (``luutru ingest --distributed``)."""
+        # Imported here: Celery is the optional extra ``luutru[distributed]``.
+        from ingest.distributed import Dispatcher, make_app
+
+        url = self.archive.settings.broker_url
+        if not url:
+            raise ConfigError(
+                "distributed OCR needs a message broker: set broker_url in luutru.toml or "
+                "LUUTRU_BROKER_URL (redis://… or amqp://…)"
+            )
+        queue = self.broker_queue()
+        return Dispatcher(make_app(url, queue), self.archive.home.root, queue)
+
+    def broker_queue(self) -> str:
+        """This archive's queue on the broker, shared by its workers and its ingests."""
+        from ingest.distributed import queue_name
+
+        with self.archive.session() as session:
+            return queue_name(log.head(session).origin)
+
     def ingest(
         self,
         inputs: Inputs | list[Path],
@@ -223,6 +262,7 @@ class Services:
         on_result: ResultSink | None = None,
         stop: threading.Event | None = None,
         report: IngestReport | None = None,
+        distributed: bool = False,
     ) -> IngestReport:
         """Ingest, index sealed records in batches as they arrive, and report exactly what
         happened (into ``report`` as it goes, so a run that stops early still tells what it
@@ -233,11 +273,18 @@ class Services:
         report = report if report is not None else IngestReport()
         if isinstance(inputs, list):
             inputs = Inputs(files=inputs)
+        steps = None
+        if distributed:
+            from ingest.distributed import distributed_pipeline
+
+            dispatcher = self.dispatcher()
+            dispatcher.check_workers()
+            steps = distributed_pipeline(dispatcher)
         context, deliver, batcher = self._start_ingest(settings, report, on_result)
         for skipped in inputs.skipped:
             deliver(skipped)
         try:
-            run_ingest(inputs.files, context, workers, deliver, stop)
+            run_ingest(inputs.files, context, workers, deliver, stop, steps)
         finally:
             self._finish_indexing(batcher, report)
         return report
@@ -269,9 +316,9 @@ class Services:
     def _start_ingest(
         self, settings: IngestSettings, report: IngestReport, on_result: ResultSink | None
     ) -> tuple[IngestContext, ResultSink, Batcher]:
-        context = IngestContext(self.archive, _ocr_engine(settings), settings)
+        context = IngestContext(self.archive, ocr_engine(settings), settings)
         self.archive.remove_stale_temp_files()
-        batcher = Batcher(self.archive, self.index)
+        batcher = Batcher(self.archive, self.index, self._index_in_use)
         deliver = self._deliverer(report, on_result, batcher)
         # Records sealed by an earlier, killed run may not have reached the index yet.
         self._catch_up(report)
@@ -287,9 +334,9 @@ class Services:
         """Run the pipeline again on the kept copies (after a language pack was installed,
         say); an entry whose input is now archived leaves the quarantine."""
         report = report if report is not None else IngestReport()
-        context = IngestContext(self.archive, _ocr_engine(settings), settings)
+        context = IngestContext(self.archive, ocr_engine(settings), settings)
         context.ocr.check(settings.ocr_languages)
-        batcher = Batcher(self.archive, self.index)
+        batcher = Batcher(self.archive, self.index, self._index_in_use)
         deliver = self._deliverer(report, on_result, batcher)
         shelf = self.archive.quarantine_shelf
         try:
@@ -361,9 +408,15 @@ class Services:
             report.index_problem = str(exc)
             batcher.pending = []
 
+    def _index_in_use(self) -> SearchIndex:
+        self._reopen_if_swapped()
+        return self.index
+
     def _finish_indexing(self, batcher: Batcher, report: IngestReport) -> None:
         self._flush(batcher, report)
-        if report.not_indexed:
+        if report.not_indexed or self._index_in_use() is not batcher.started_on:
+            # A rebuild swapped in another generation during the run: what this run indexed
+            # into the one before may be missing from it.
             self._catch_up(report)
 
     def _catch_up(self, report: IngestReport) -> None:
@@ -388,5 +441,5 @@ def _as_given(context: IngestContext, entry: QuarantineEntry) -> IngestContext:
     return replace(context, settings=given)
 
 
-def _ocr_engine(settings: IngestSettings) -> TesseractEngine:
+def ocr_engine(settings: IngestSettings) -> TesseractEngine:
     return OCR_ENGINES["tesseract"](page_timeout_seconds=settings.page_timeout_seconds)

@@ -26,6 +26,10 @@ DEFAULT_HOME = Path("luutru-data")
 HOME_ENV = "LUUTRU_HOME"
 DATABASE_URL_ENV = "LUUTRU_DATABASE_URL"
 SEARCH_ENGINE_ENV = "LUUTRU_SEARCH_ENGINE"
+BROKER_URL_ENV = "LUUTRU_BROKER_URL"
+# Where the signing keys are, when not in the home's keys/: a sealing machine keeps them on
+# its own disk, outside the home it shares with OCR workers.
+KEYS_DIR_ENV = "LUUTRU_KEYS_DIR"
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,8 @@ class Settings:
     # The agency keeping the archive and its place, as records of destruction name them.
     agency: str = ""
     place: str = ""
+    # The message broker of distributed OCR (redis:// or amqp://), if any.
+    broker_url: str = ""
 
     @property
     def group_id(self) -> int | None:
@@ -77,7 +83,8 @@ class ArchiveHome:
 
     @property
     def keys_dir(self) -> Path:
-        return self.root / "keys"
+        elsewhere = os.environ.get(KEYS_DIR_ENV)
+        return Path(elsewhere).expanduser().absolute() if elsewhere else self.root / "keys"
 
     @property
     def quarantine_dir(self) -> Path:
@@ -112,6 +119,9 @@ class ArchiveHome:
             "# Access level an unauthenticated API reader is cleared for: public, internal,\n"
             "# confidential or secret.\n"
             'anonymous_clearance = "public"\n'
+            "# The message broker of OCR workers (luutru worker, ingest --distributed);\n"
+            f"# ${BROKER_URL_ENV} overrides it.\n"
+            '# broker_url = "redis://127.0.0.1:6379/0"\n'
             "# The agency keeping this archive and its place, for the records of destruction:\n"
             '# agency = "ỦY BAN NHÂN DÂN TỈNH HÒA BÌNH"\n'
             '# place = "Hòa Bình"\n'
@@ -153,6 +163,7 @@ class ArchiveHome:
             group=group,
             agency=str(raw.get("agency", "")),
             place=str(raw.get("place", "")),
+            broker_url=os.environ.get(BROKER_URL_ENV) or str(raw.get("broker_url", "")),
         )
 
     def unsafe_location(self) -> str | None:

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from archive.errors import Interrupted, LuutruError
 from archive.text import path_text
-from ingest.contracts import IngestContext, IngestResult, Status
-from ingest.pipeline import ingest_one
+from ingest.contracts import IngestContext, IngestResult, IngestStep, Status
+from ingest.pipeline import PIPELINE, ingest_one
 from ingest.workspace import Workspace
 
 # What scanners and file managers leave beside scans; never a record.
@@ -106,17 +106,20 @@ def run_ingest(
     workers: int = 1,
     on_result: Callable[[IngestResult], None] | None = None,
     stop: threading.Event | None = None,
+    steps: list[IngestStep] | None = None,
 ) -> list[IngestResult]:
     """Ingest ``inputs``; raise the first archive-level fault, or ``Interrupted`` when
     ``stop`` was set, only after every input already started has finished and been
-    delivered."""
-    context.ocr.check(context.settings.ocr_languages)
+    delivered. ``steps``: another ordered list than PIPELINE (``ingest.distributed``)."""
+    if steps is None:  # distributed, the workers check their own tesseract
+        context.ocr.check(context.settings.ocr_languages)
     stop = stop or threading.Event()
     results: list[IngestResult] = []
     inputs = _outside_home(inputs, context, results, on_result)
     passed_over = len(results)
     with Workspace.open(context.archive.home.root) as workspace:
-        _run_pool(inputs, replace(context, workspace=workspace), workers, on_result, stop, results)
+        context = replace(context, workspace=workspace)
+        _run_pool(inputs, context, workers, on_result, stop, results, steps or PIPELINE)
     done = len(results) - passed_over
     if stop.is_set() and done < len(inputs):
         raise Interrupted(
@@ -159,6 +162,7 @@ def _run_pool(
     on_result: Callable[[IngestResult], None] | None,
     stop: threading.Event,
     results: list[IngestResult],
+    steps: list[IngestStep],
 ) -> None:
     """Run ``inputs`` on ``workers`` threads, delivering each result as it comes; raise the
     first archive-level fault once every input started has finished."""
@@ -172,7 +176,7 @@ def _run_pool(
                 source = next(pending, None)
                 if source is None:
                     return
-                running.add(pool.submit(ingest_one, source, context))
+                running.add(pool.submit(ingest_one, source, context, steps))
 
         start_more()
         while running:

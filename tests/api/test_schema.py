@@ -39,5 +39,5 @@ def _check(operation: schemathesis.APIOperation) -> None:
 
     try:
         run()
-    except Exception as exc:  # name the operation that failed
+    except Exception as exc:  # noqa: BLE001 - name the operation that failed
         pytest.fail(f"{operation.method.upper()} {operation.path}: {exc}")

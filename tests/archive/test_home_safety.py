@@ -44,7 +44,7 @@ def test_init_refuses_a_tracked_folder_of_a_git_work_tree(tmp_path: Path) -> Non
     # Inside the work tree, anywhere git does not ignore: one 'git add .' from publishing
     # the private key (a new folder at the root too).
     for inside in (repo / "docs" / "archive", repo, repo / "records"):
-        with pytest.raises(UsageError, match="inside the git work tree .* does not ignore it"):
+        with pytest.raises(UsageError, match=r"inside the git work tree .* does not ignore it"):
             Archive.initialise(ArchiveHome(inside))
     (repo / ".gitignore").write_text("luutru-data/\n")
     assert Archive.initialise(ArchiveHome(repo / "luutru-data")).created_key
