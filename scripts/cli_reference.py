@@ -48,6 +48,7 @@ COMMANDS = [
     "transfer",
     "audit",
     "reindex",
+    "worker",
     "serve",
 ]
 
