@@ -109,12 +109,14 @@ def test_log_endpoints(client: TestClient, ingested_copy: IngestedArchive) -> No
 
 
 def test_one_error_shape_everywhere(client: TestClient) -> None:
-    assert _error(client.get("/api/v1/records/nosuchrecord"))["code"] == "not-found"
+    assert _error(client.get("/api/v1/records/0123456789abcdef"))["code"] == "not-found"
+    # Not a record id at all: said so, as any other malformed parameter.
+    assert _error(client.get("/api/v1/records/nosuchrecord"))["code"] == "invalid"
     assert _error(client.get("/api/v1/search", params={"limit": 0}))["code"] == "invalid"
     assert _error(client.get("/api/v1/no/such/path"))["code"] == "not-found"
     assert _error(client.post("/api/v1/search"))["code"] == "method-not-allowed"
     short = client.get("/api/v1/records/abc1234")
-    assert "at least 8" in _error(short)["message"]
+    assert "record_id" in _error(short)["message"]
     assert "Value error" not in json.dumps(client.get("/api/v1/search", params={"year": 1}).json())
 
 
