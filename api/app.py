@@ -282,9 +282,7 @@ def _integrity_routes(app: FastAPI) -> None:
         with _services(request).archive.session() as session:
             size = log.head(session).size
             if not old <= new <= size:
-                raise UsageError(
-                    f"the log has no trees of those sizes (1 ≤ old ≤ new ≤ {size})"
-                )
+                raise UsageError(f"the log has no trees of those sizes (1 ≤ old ≤ new ≤ {size})")
             proof = log.consistency_proof(session, old, new)
         return {
             "old_size": old,
