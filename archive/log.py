@@ -20,13 +20,22 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
+from typing import NamedTuple
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from archive import merkle
 from archive.blobstore import BlobStore
-from archive.checkpoint import Checkpoint, NoteError, open_checkpoint, sign_checkpoint
+from archive.checkpoint import (
+    Checkpoint,
+    NoteError,
+    NoteVerifier,
+    open_checkpoint,
+    sign_checkpoint,
+)
 from archive.errors import IntegrityError
 from archive.models import LogCheckpoint, LogEntry, LogHead, LogNode, Record, Seal
 from archive.signing import Keyring, Signer, TrustedKeys
@@ -45,32 +54,80 @@ class EntryKind:
 
 class SqlNodeStore:
     """``merkle.NodeStore`` on the ``log_nodes`` table of a session, with the nodes this
-    transaction added and has not flushed yet."""
+    transaction added (written at once, and kept here so that they are not read back)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.pending: dict[merkle.NodeKey, bytes] = {}
+        # Nodes read in this transaction: a stored node never changes.
+        self.read: dict[merkle.NodeKey, bytes] = {}
 
     def get_many(self, keys: Iterable[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
         wanted = list(dict.fromkeys(keys))
-        found = {key: self.pending[key] for key in wanted if key in self.pending}
-        missing = [key for key in wanted if key not in found]
+        found: dict[merkle.NodeKey, bytes] = {}
+        missing = []
+        for key in wanted:
+            value = self.pending.get(key) or self.read.get(key)
+            if value is None:
+                missing.append(key)
+            else:
+                found[key] = value
+        if not missing:
+            return found
+        connection = self.session.connection()
         for start in range(0, len(missing), _NODES_PER_QUERY):
             chunk = missing[start : start + _NODES_PER_QUERY]
-            # An OR of pairs: SQLite scans the table for a row-value IN (VALUES …).
-            clause = or_(*(and_(LogNode.level == lv, LogNode.idx == ix) for lv, ix in chunk))
-            for level, idx, value in self.session.execute(
-                select(LogNode.level, LogNode.idx, LogNode.hash).where(clause)
-            ):
-                found[(level, idx)] = value
+            values: dict[str, int] = {}
+            for k, (level, idx) in enumerate(chunk):
+                values[f"l{k}"], values[f"i{k}"] = level, idx
+            for level, idx, value in connection.execute(_nodes_query(len(chunk)), values):
+                found[(level, idx)] = self.read[(level, idx)] = value
         return found
 
     def put_many(self, nodes: Iterable[merkle.Node]) -> None:
         rows = []
         for level, idx, value in nodes:
             self.pending[(level, idx)] = value
-            rows.append(LogNode(level=level, idx=idx, hash=value))
-        self.session.add_all(rows)
+            rows.append({"level": level, "idx": idx, "hash": value})
+        if rows:
+            # A Core executemany on the session's connection, in its transaction: an ORM
+            # object a node, or even the ORM's bulk insert, cost twice as much.
+            self.session.connection().execute(_INSERT_NODES, rows)
+
+
+# Statements built once: building one (and its cache key) cost more than running it.
+_INSERT_NODES = insert(LogNode)
+_INSERT_ENTRIES = insert(LogEntry)
+_INSERT_CHECKPOINT = insert(LogCheckpoint)
+_LOCK_HEAD = update(LogHead).where(LogHead.id == HEAD_ID).values(size=LogHead.size)
+_SET_HEAD_SIZE = update(LogHead).where(LogHead.id == HEAD_ID).values(size=bindparam("size"))
+_CHECKPOINT_OF_SIZE = select(LogCheckpoint.size).where(LogCheckpoint.size == bindparam("size"))
+
+
+def _nodes_query(count: int) -> Select[int, int, bytes]:
+    """SELECT of ``count`` nodes by key. Building the clause was what a lookup of a few
+    nodes cost most, so the sizes an append or a proof asks for (O(log n) nodes) are built
+    once and kept; larger ones (rare) are built each time, to keep the cache small."""
+    return _small_nodes_query(count) if count <= _CACHED_QUERY_SIZES else _build_nodes_query(count)
+
+
+_CACHED_QUERY_SIZES = 128
+
+
+@lru_cache(maxsize=_CACHED_QUERY_SIZES)
+def _small_nodes_query(count: int) -> Select[int, int, bytes]:
+    return _build_nodes_query(count)
+
+
+def _build_nodes_query(count: int) -> Select[int, int, bytes]:
+    # An OR of pairs: SQLite scans the table for a row-value IN (VALUES …).
+    clause = or_(
+        *(
+            and_(LogNode.level == bindparam(f"l{k}"), LogNode.idx == bindparam(f"i{k}"))
+            for k in range(count)
+        )
+    )
+    return select(LogNode.level, LogNode.idx, LogNode.hash).where(clause)
 
 
 @dataclass(frozen=True)
@@ -88,7 +145,7 @@ class LogWriter:
         self._head: LogHead | None = None
 
     def lock(self) -> LogHead:
-        self.session.execute(update(LogHead).where(LogHead.id == HEAD_ID).values(size=LogHead.size))
+        self.session.connection().execute(_LOCK_HEAD)
         head = self.session.get(LogHead, HEAD_ID, populate_existing=True)
         if head is None:
             raise IntegrityError("the log's head row is missing from the database")
@@ -112,23 +169,33 @@ class LogWriter:
         head = self._head
         if head is None:
             raise RuntimeError("LogWriter.lock() must be called before appending")
+        if not entries:
+            return []
         when = at or datetime.now(UTC)
-        nodes = merkle.new_nodes_batch(head.size, [e[1] for e in entries], self.nodes)
-        self.nodes.put_many(nodes)
-        done = []
-        for kind, _entry, entry_sha256, record_id in entries:
-            self.session.add(
-                LogEntry(
-                    seq=head.size,
-                    kind=kind,
-                    record_id=record_id,
-                    entry_sha256=entry_sha256,
-                    logged_at=when,
-                )
-            )
-            head.size += 1
-            done.append(Appended(head.size - 1, head.size))
-        return done
+        first, new_size = head.size, head.size + len(entries)
+        # One query for the nodes this append reads and those the root of the new size
+        # needs (its checkpoint's), which the append does not make itself.
+        self.nodes.get_many(
+            [*merkle.append_plan(first, len(entries)), *merkle.root_plan(new_size).keys()]
+        )
+        self.nodes.put_many(merkle.new_nodes_batch(first, [e[1] for e in entries], self.nodes))
+        rows = [
+            {
+                "seq": first + k,
+                "kind": kind,
+                "record_id": record_id,
+                "entry_sha256": entry_sha256,
+                "logged_at": when,
+            }
+            for k, (kind, _entry, entry_sha256, record_id) in enumerate(entries)
+        ]
+        connection = self.session.connection()
+        # One Core executemany, like the nodes: the bulk path appends thousands.
+        connection.execute(_INSERT_ENTRIES, rows)
+        connection.execute(_SET_HEAD_SIZE, {"size": new_size})
+        # The head row says so already: the ORM must not write it again at commit.
+        set_committed_value(head, "size", new_size)
+        return [Appended(seq, seq + 1) for seq in range(first, new_size)]
 
     def root(self) -> bytes:
         assert self._head is not None
@@ -138,22 +205,25 @@ class LogWriter:
         """Sign the log at its current size (once per size)."""
         assert self._head is not None
         size = self._head.size
-        existing = self.session.get(LogCheckpoint, size)
-        if existing is not None:
-            return existing
+        connection = self.session.connection()
+        if connection.execute(_CHECKPOINT_OF_SIZE, {"size": size}).first() is not None:
+            existing = self.session.get(LogCheckpoint, size)
+            if existing is not None:
+                return existing
         root = self.root()
         note = sign_checkpoint(
             Checkpoint(self._head.origin, size, root), [signer.note_signer(self._head.origin)]
         )
-        row = LogCheckpoint(
-            size=size,
-            root=root,
-            note=note.decode("utf-8"),
-            key_id=signer.key_id,
-            signed_at=at or datetime.now(UTC),
-        )
-        self.session.add(row)
-        return row
+        values = {
+            "size": size,
+            "root": root,
+            "note": note.decode("utf-8"),
+            "key_id": signer.key_id,
+            "signed_at": at or datetime.now(UTC),
+        }
+        # Written at once (like the entries and nodes), so that a second call sees it.
+        connection.execute(_INSERT_CHECKPOINT, values)
+        return LogCheckpoint(**values)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -238,72 +308,133 @@ class _RightEdge:
 def audit(session: Session, blobs: BlobStore, keyring: Keyring, trusted: TrustedKeys) -> LogAudit:
     """Rebuild the tree from the entries' bytes, in order, and compare it with the stored
     nodes and with every signed checkpoint: a deleted, changed or reordered entry changes the
-    root of every checkpoint after it."""
+    root of every checkpoint after it.
+
+    Entries are read a page at a time, and the stored nodes a page of entries completes with
+    one range query per level: never a query per entry."""
     found = LogAudit()
     log_head = head(session)
-    checkpoints = {row.size: row for row in session.scalars(select(LogCheckpoint))}
-    found.checkpoints = len(checkpoints)
+    found.checkpoints = session.scalar(select(func.count()).select_from(LogCheckpoint)) or 0
     rebuilt = _RightEdge()
-    stored_nodes = SqlNodeStore(session)
+    verifiers: dict[str, NoteVerifier] = {}
     expected_seq = 0
-    for entry in _entries_in_order(session):
-        if entry.seq != expected_seq:
-            found.problems.append(f"log entry {expected_seq} is missing (next is {entry.seq})")
-            expected_seq = entry.seq
-        _note_entry(found, entry)
-        try:
-            data = blobs.read_bytes(entry.entry_sha256)
-        except IntegrityError as exc:
-            found.problems.append(f"log entry {entry.seq}: {exc}")
-            data = b""
-        made = rebuilt.add(data)
-        stored = stored_nodes.get_many(key[:2] for key in made)
-        for level, idx, value in made:
-            if stored.get((level, idx)) != value:
-                found.problems.append(f"log node ({level}, {idx}) disagrees with the entries")
-                break
-        expected_seq += 1
-        if rebuilt.size in checkpoints:
-            _check_checkpoint(
-                found, checkpoints[rebuilt.size], rebuilt.root(), log_head.origin, keyring, trusted
-            )
+    for page in _entry_pages(session):
+        first, last = rebuilt.size, rebuilt.size + len(page)
+        stored = _completed_nodes(session, first, len(page))
+        checkpoints = _checkpoints_reached(session, first, last)
+        for seq, kind, record_id, entry_sha256 in page:
+            if seq != expected_seq:
+                found.problems.append(f"log entry {expected_seq} is missing (next is {seq})")
+                expected_seq = seq
+            _note_entry(found, kind, record_id, entry_sha256)
+            try:
+                data = blobs.read_bytes(entry_sha256)
+            except IntegrityError as exc:
+                found.problems.append(f"log entry {seq}: {exc}")
+                data = b""
+            for level, idx, value in rebuilt.add(data):
+                if stored.get((level, idx)) != value:
+                    found.problems.append(f"log node ({level}, {idx}) disagrees with the entries")
+                    break
+            expected_seq += 1
+            if rebuilt.size in checkpoints:
+                _check_checkpoint(
+                    found,
+                    checkpoints[rebuilt.size],
+                    rebuilt.root(),
+                    log_head.origin,
+                    keyring,
+                    trusted,
+                    verifiers,
+                )
     found.size = rebuilt.size
     if log_head.size != rebuilt.size:
         found.problems.append(f"the log's head says {log_head.size} entries, it has {found.size}")
-    for size in sorted(set(checkpoints) - set(range(rebuilt.size + 1))):
+    beyond = select(LogCheckpoint.size).where(
+        or_(LogCheckpoint.size > rebuilt.size, LogCheckpoint.size < 0)
+    )
+    for size in session.scalars(beyond.order_by(LogCheckpoint.size)):
         found.problems.append(f"a checkpoint of {size} entries is signed, the log has fewer")
     return found
 
 
-def _entries_in_order(session: Session) -> Iterator[LogEntry]:
+class _SignedCheckpoint(NamedTuple):
+    size: int
+    root: bytes
+    note: str
+    key_id: str
+
+
+_ENTRIES_PER_PAGE = 5000
+_LEVEL_RANGE = select(LogNode.level, LogNode.idx, LogNode.hash).where(
+    LogNode.level == bindparam("level"), LogNode.idx.between(bindparam("low"), bindparam("high"))
+)
+
+
+def _entry_pages(session: Session) -> Iterator[list[tuple[int, str, str | None, str]]]:
+    """The entries in order of ``seq``, as (seq, kind, record id, entry sha256), a page at a
+    time."""
     last = -1
     while True:
-        batch = list(
-            session.scalars(
-                select(LogEntry).where(LogEntry.seq > last).order_by(LogEntry.seq).limit(5000)
+        page = [
+            (seq, kind, record_id, entry_sha256)
+            for seq, kind, record_id, entry_sha256 in session.execute(
+                select(LogEntry.seq, LogEntry.kind, LogEntry.record_id, LogEntry.entry_sha256)
+                .where(LogEntry.seq > last)
+                .order_by(LogEntry.seq)
+                .limit(_ENTRIES_PER_PAGE)
             )
-        )
-        if not batch:
+        ]
+        if not page:
             return
-        yield from batch
-        last = batch[-1].seq
+        yield page
+        last = page[-1][0]
 
 
-def _note_entry(found: LogAudit, entry: LogEntry) -> None:
-    if entry.kind in (EntryKind.SEAL, EntryKind.REVISION) and entry.record_id:
-        found.newest_manifest[entry.record_id] = entry.entry_sha256
-        found.manifests.add(entry.entry_sha256)
-    elif entry.kind == EntryKind.DISPOSITION and entry.record_id:
-        found.disposed.add(entry.record_id)
+def _completed_nodes(session: Session, first: int, count: int) -> dict[merkle.NodeKey, bytes]:
+    """The stored nodes that leaves ``first`` … ``first + count - 1`` complete. Leaf ``p``
+    completes node (level, (p + 1) / 2**level - 1) when 2**level divides p + 1, so at each
+    level they are a run of consecutive indices: one range query per level."""
+    found: dict[merkle.NodeKey, bytes] = {}
+    end = first + count
+    connection = session.connection()
+    for level in range(end.bit_length()):
+        low, high = ((first + (1 << level)) >> level) - 1, (end >> level) - 1
+        if low > high:
+            continue
+        bounds = {"level": level, "low": low, "high": high}
+        for stored_level, idx, value in connection.execute(_LEVEL_RANGE, bounds):
+            found[(stored_level, idx)] = value
+    return found
+
+
+def _checkpoints_reached(session: Session, first: int, last: int) -> dict[int, _SignedCheckpoint]:
+    """The checkpoints of sizes ``first + 1`` … ``last``, which the tree passes through while
+    a page of entries is added (columns only: no ORM object a checkpoint)."""
+    columns = (LogCheckpoint.size, LogCheckpoint.root, LogCheckpoint.note, LogCheckpoint.key_id)
+    query = select(*columns).where(LogCheckpoint.size > first, LogCheckpoint.size <= last)
+    return {
+        size: _SignedCheckpoint(size, root, note, key_id)
+        for size, root, note, key_id in session.execute(query)
+    }
+
+
+def _note_entry(found: LogAudit, kind: str, record_id: str | None, entry_sha256: str) -> None:
+    if kind in (EntryKind.SEAL, EntryKind.REVISION) and record_id:
+        found.newest_manifest[record_id] = entry_sha256
+        found.manifests.add(entry_sha256)
+    elif kind == EntryKind.DISPOSITION and record_id:
+        found.disposed.add(record_id)
 
 
 def _check_checkpoint(
     found: LogAudit,
-    row: LogCheckpoint,
+    row: _SignedCheckpoint,
     root: bytes,
     origin: str,
     keyring: Keyring,
     trusted: TrustedKeys,
+    verifiers: dict[str, NoteVerifier],
 ) -> None:
     where = f"checkpoint of {row.size} entries"
     if row.root != root:
@@ -316,7 +447,10 @@ def _check_checkpoint(
     if trusted.pinned and not trusted.trusts(signer):
         found.problems.append(f"{where}: signed by key {row.key_id}, which is not trusted")
     try:
-        checkpoint, _ = open_checkpoint(row.note.encode("utf-8"), [signer.note_verifier(origin)])
+        verifier = verifiers.get(row.key_id)
+        if verifier is None:
+            verifier = verifiers[row.key_id] = signer.note_verifier(origin)
+        checkpoint, _ = open_checkpoint(row.note.encode("utf-8"), [verifier])
     except NoteError as exc:
         found.problems.append(f"{where}: {exc}")
         return
