@@ -34,7 +34,7 @@ from api.services import Services
 from api.verify_upload import verify_upload
 from api.views import provenance_json, record_json
 from archive import log
-from archive.errors import RecordNotFound, UsageError
+from archive.errors import NotFound, RecordNotFound
 from archive.evidence import write_evidence
 from archive.home import ArchiveHome
 from archive.models import AccessLevel, Event, FileRole
@@ -282,7 +282,7 @@ def _integrity_routes(app: FastAPI) -> None:
         with _services(request).archive.session() as session:
             size = log.head(session).size
             if not old <= new <= size:
-                raise UsageError(f"the log has no trees of those sizes (1 ≤ old ≤ new ≤ {size})")
+                raise NotFound(f"the log has no trees of those sizes (1 ≤ old ≤ new ≤ {size})")
             proof = log.consistency_proof(session, old, new)
         return {
             "old_size": old,

@@ -28,7 +28,7 @@ class ExitCode(IntEnum):
 # Most specific first: the first matching class decides.
 _MAPPING: list[tuple[type[errors.LuutruError], ExitCode, int]] = [
     (errors.ArchiveHomeMissing, ExitCode.NO_ARCHIVE, 503),
-    (errors.RecordNotFound, ExitCode.NOT_FOUND, 404),
+    (errors.NotFound, ExitCode.NOT_FOUND, 404),
     (errors.InputRejected, ExitCode.INPUT_REJECTED, 422),
     (errors.QueryInvalid, ExitCode.USAGE, 400),
     (errors.TooLarge, ExitCode.USAGE, 413),

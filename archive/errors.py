@@ -20,7 +20,11 @@ class ConfigError(LuutruError):
     """The archive configuration is unreadable or names something unknown."""
 
 
-class RecordNotFound(LuutruError):
+class NotFound(LuutruError):
+    """Nothing of that name or size here (a record, a tree size of the log)."""
+
+
+class RecordNotFound(NotFound):
     """No record with that id, or none the caller may see (the two are not told apart)."""
 
 

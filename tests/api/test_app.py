@@ -104,7 +104,7 @@ def test_log_endpoints(client: TestClient, ingested_copy: IngestedArchive) -> No
     assert client.get("/api/v1/log/consistency", params={"old": 1, "new": 3}).status_code == 200
     assert (
         _error(client.get("/api/v1/log/consistency", params={"old": 3, "new": 9}))["code"]
-        == "bad-request"
+        == "not-found"
     )
 
 

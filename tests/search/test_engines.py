@@ -3,12 +3,19 @@ sorting and clearance. Documents are made here directly (no OCR), so it is quick
 
 from __future__ import annotations
 
+import os
+import uuid
+import warnings
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import create_engine
+from sqlalchemy import text as sql
+from sqlalchemy.exc import OperationalError
 
 from archive.models import AccessLevel
 from search.contracts import IndexDocument, SearchIndex, SearchRequest, Sort
@@ -96,13 +103,101 @@ CORPUS = [
 ]
 
 
+# --- The engines under test: the postgres engine gets throwaway databases ------------------
+
+POSTGRES_SERVER = os.environ.get(
+    "LUUTRU_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432"
+)
+_POSTGRES_FACTORY = ENGINES["postgres"]
+
+
+class _Postgres:
+    """The server the postgres engine is tested on. It makes databases named
+    ``luutru_search_test_<random>`` when first needed, and drops every one it made: ``shared``
+    for indexes kept across tests (``_shared``), ``scratch`` for one test's indexes, emptied
+    after each (making and dropping a database costs a second; emptying it, milliseconds)."""
+
+    def __init__(self) -> None:
+        self.admin = create_engine(f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+        self.made: dict[str, str] = {}  # purpose -> database name
+        self.unreachable: str | None = None
+        try:
+            with self.admin.connect() as connection:
+                connection.execute(sql("SELECT 1"))
+        except OperationalError as exc:
+            self.unreachable = (
+                f"no PostgreSQL server at {POSTGRES_SERVER} ({exc.orig}): the postgres search "
+                "engine is NOT tested (LUUTRU_REQUIRE_POSTGRES=1 makes this a failure)"
+            )
+
+    def database(self, purpose: str) -> str:
+        if self.unreachable is not None:
+            if os.environ.get("LUUTRU_REQUIRE_POSTGRES") == "1":
+                pytest.fail(self.unreachable)
+            pytest.skip(self.unreachable)
+        if purpose not in self.made:
+            name = f"luutru_search_test_{uuid.uuid4().hex[:12]}"
+            with self.admin.connect() as connection:
+                connection.execute(sql(f'CREATE DATABASE "{name}"'))
+            self.made[purpose] = name
+        return f"{POSTGRES_SERVER}/{self.made[purpose]}"
+
+    def empty(self, url: str) -> None:
+        scratch = create_engine(url, isolation_level="AUTOCOMMIT")
+        with scratch.connect() as connection:
+            connection.execute(sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        scratch.dispose()
+
+    def drop_all(self) -> None:
+        if self.made:
+            with self.admin.connect() as connection:
+                for name in self.made.values():
+                    connection.execute(sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            self.made.clear()
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def postgres() -> Iterator[_Postgres]:
+    """``engine("postgres")`` opens its indexes in the shared database; without a server,
+    the postgres engine is left out of ``ENGINES`` (loudly), unless LUUTRU_REQUIRE_POSTGRES=1."""
+    server = _Postgres()
+    if server.unreachable is not None and os.environ.get("LUUTRU_REQUIRE_POSTGRES") != "1":
+        warnings.warn(server.unreachable, stacklevel=1)
+        del ENGINES["postgres"]
+    else:
+        ENGINES["postgres"] = lambda _url: _POSTGRES_FACTORY(server.database("shared"))
+    try:
+        yield server
+    finally:
+        ENGINES["postgres"] = _POSTGRES_FACTORY
+        if "postgres" in _SHARED:
+            _SHARED.pop("postgres").close()
+        server.drop_all()
+
+
 @pytest.fixture(params=sorted(ENGINES))
-def index(request: pytest.FixtureRequest, tmp_path: Path) -> SearchIndex:
+def index(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    postgres: _Postgres,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[SearchIndex]:
+    database = None
+    if request.param == "postgres":
+        # Every index the test opens, in the scratch database, emptied afterwards.
+        database = postgres.database("scratch")
+        monkeypatch.setitem(ENGINES, "postgres", lambda _url: _POSTGRES_FACTORY(database))
     chosen = engine(request.param)
     opened = chosen.open(tmp_path / f"{chosen.name}-v{chosen.schema_version}-1")
     opened.add(CORPUS)
     opened.commit()
-    return opened
+    try:
+        yield opened
+    finally:
+        opened.close()
+        if database is not None:
+            postgres.empty(database)
 
 
 def _ids(
