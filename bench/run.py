@@ -14,7 +14,6 @@ import argparse
 import os
 import platform
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -31,14 +30,12 @@ from archive.blobstore import LocalBlobStore, sha256_file
 from archive.home import ArchiveHome
 from archive.models import AccessLevel
 from archive.repository import Archive
-from archive.text import fold
-from bench import corpus, kill_ingest, quality
+from bench import integrity, kill_ingest, load, quality
+from bench import search as search_bench
 from ingest.contracts import IngestContext, IngestSettings
 from ingest.pipeline import ingest_one
 from ingest.sample_scans import SAMPLES, render_page
 from ingest.tesseract_ocr import TesseractEngine
-from search.contracts import IndexDocument
-from search.tantivy_index import TantivyIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / ".work"
@@ -302,102 +299,6 @@ def bench_hash(mebibytes: int) -> Section:
     )
 
 
-def _fts5_build(path: Path, records: list[corpus.SyntheticRecord]) -> sqlite3.Connection:
-    path.unlink(missing_ok=True)
-    db = sqlite3.connect(path)
-    db.execute(
-        "CREATE VIRTUAL TABLE docs USING fts5(body, access_rank UNINDEXED, "
-        "tokenize='unicode61 remove_diacritics 2')"
-    )
-    rank = {level.value: level.rank for level in AccessLevel}
-    db.executemany(
-        "INSERT INTO docs(body, access_rank) VALUES (?, ?)",
-        ((r.body, rank[r.access]) for r in records),
-    )
-    db.commit()
-    return db
-
-
-def _fts5_search(db: sqlite3.Connection, query: str) -> int:
-    terms = " ".join(f'"{word}"' for word in fold(query).lower().split())
-    where = "docs MATCH ? AND access_rank <= 0"
-    db.execute(
-        f"SELECT rowid, snippet(docs, 0, '<b>', '</b>', '…', 24) FROM docs WHERE {where} "
-        "ORDER BY rank LIMIT 10",
-        (terms,),
-    ).fetchall()
-    return int(db.execute(f"SELECT count(*) FROM docs WHERE {where}", (terms,)).fetchone()[0])
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-def _dir_mib(path: Path) -> float:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / (1 << 20)
-
-
-def bench_search(records: int, query_count: int) -> Section:
-    docs = list(corpus.generate(records))
-    index_dir = WORK / "tantivy"
-    shutil.rmtree(index_dir, ignore_errors=True)
-    start = time.perf_counter()
-    index = TantivyIndex(index_dir)
-    index.add(
-        IndexDocument(d.record_id, d.title, "", None, AccessLevel(d.access), None, d.body)
-        for d in docs
-    )
-    tantivy_build = time.perf_counter() - start
-    fts_path = WORK / "fts5.db"
-    start = time.perf_counter()
-    db = _fts5_build(fts_path, docs)
-    fts_build = time.perf_counter() - start
-
-    query_text = {fold(q): q for q in corpus.queries(query_count)}
-    asked = list(query_text)
-    ours, theirs, agree, with_d = [], [], 0, 0
-    for query in asked:
-        start = time.perf_counter()
-        total = index.search(query, AccessLevel.PUBLIC, limit=10).total
-        ours.append((time.perf_counter() - start) * 1000)
-        start = time.perf_counter()
-        fts_total = _fts5_search(db, query)
-        theirs.append((time.perf_counter() - start) * 1000)
-        agree += total == fts_total
-        with_d += total != fts_total and "đ" in query_text[query]
-    db.close()
-    rows = []
-    for label, latencies, build, size in [
-        (
-            "SQLite FTS5 (unicode61, remove_diacritics 2)",
-            theirs,
-            fts_build,
-            fts_path.stat().st_size / (1 << 20),
-        ),
-        ("luutru tantivy", ours, tantivy_build, _dir_mib(index_dir)),
-    ]:
-        rows.append(
-            [
-                label,
-                f"{build:.1f}",
-                f"{_percentile(latencies, 0.5):.2f}",
-                f"{_percentile(latencies, 0.95):.2f}",
-                f"{_percentile(latencies, 0.95) / _percentile(theirs, 0.95):.2f}",
-                f"{size:.1f}",
-            ]
-        )
-    return Section(
-        f"Search vs SQLite FTS5 ({records} records, {query_count} queries without diacritics)",
-        ["engine", "build s", "p50 ms", "p95 ms", "p95 ratio", "size MiB"],
-        rows,
-        f"Both count all matches and filter to public records; luutru also builds its snippet "
-        f"and matches each word with or without diacritics. Totals agreed on {agree} of "
-        f"{len(asked)} queries; {with_d} of the others contain đ, which FTS5's unicode61 does not "
-        f"fold to d, so FTS5 misses those records when the query is typed without diacritics.",
-    )
-
-
 def _machine() -> str:
     tesseract = subprocess.run(["tesseract", "--version"], capture_output=True, text=True)
     return (
@@ -411,25 +312,51 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller inputs")
     parser.add_argument(
         "--only",
-        choices=["ocr", "pool", "rasterize", "hash", "search", "cer", "metadata", "crash"],
+        choices=[
+            "ocr",
+            "pool",
+            "rasterize",
+            "hash",
+            "search",
+            "cer",
+            "metadata",
+            "crash",
+            "log",
+            "fixity",
+            "load",
+        ],
     )
     options = parser.parse_args()
     sizes = (
-        {"pages": 4, "pdf_pages": 4, "mib": 64, "records": 2000, "queries": 100}
+        {"pages": 4, "pdf_pages": 4, "mib": 64}
         | {"cer_pages": 4, "crash_files": 20, "kills": 3}
+        | {"log_entries": 20_000, "audit_entries": 5000, "seals": 200, "fixity_mib": 64}
+        | {"load_records": 1000, "load_seconds": 5}
         if options.quick
-        else {"pages": 48, "pdf_pages": 20, "mib": 512, "records": 20000, "queries": 300}
+        else {"pages": 48, "pdf_pages": 20, "mib": 512}
         | {"cer_pages": 24, "crash_files": 200, "kills": 20}
+        | {"log_entries": 1_000_000, "audit_entries": 100_000, "seals": 2000, "fixity_mib": 512}
+        | {"load_records": 10_000, "load_seconds": 20}
     )
     runs: dict[str, Callable[[], Section | str]] = {
         "ocr": lambda: bench_ocr(sizes["pages"]),
         "pool": bench_pool,
         "rasterize": lambda: bench_rasterize(sizes["pdf_pages"]),
         "hash": lambda: bench_hash(sizes["mib"]),
-        "search": lambda: bench_search(sizes["records"], sizes["queries"]),
+        "search": lambda: search_bench.run(
+            search_bench.Sizes.quick() if options.quick else search_bench.Sizes(),
+            search_bench.ALL_SECTIONS,
+            search_bench.ENGINES,
+            search_bench.BASELINES,
+        ),
         "cer": lambda: quality.bench_cer(sizes["cer_pages"]),
         "metadata": quality.bench_metadata,
         "crash": lambda: kill_ingest.run(sizes["crash_files"], sizes["kills"]),
+        "log": lambda: integrity.bench_log(
+            sizes["log_entries"], sizes["audit_entries"], sizes["seals"], proofs=1000
+        ),
+        "fixity": lambda: integrity.bench_fixity(sizes["fixity_mib"]),
+        "load": lambda: load.run(sizes["load_records"], sizes["load_seconds"], connections=20),
     }
     sections = []
     for name, run in runs.items():
