@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,7 +37,7 @@ from archive import log
 from archive.errors import NotFound, RecordNotFound
 from archive.evidence import write_evidence
 from archive.home import ArchiveHome
-from archive.models import AccessLevel, Event, FileRole
+from archive.models import FileRole
 from retention import holds
 from retention.due import due_records
 from search.contracts import SearchRequest, Sort
@@ -63,23 +63,6 @@ FORBIDDEN: Responses = {403: {"model": schemas.ErrorBody}}
 
 def _services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
-
-
-def _audit_read(services: Services, reader: Reader, record: Any, what: str) -> None:
-    """Every read of a non-public record is kept: who, what, when."""
-    if record.access == AccessLevel.PUBLIC.value:
-        return
-    with services.archive.session() as session, session.begin():
-        session.add(
-            Event(
-                at=datetime.now(UTC),
-                kind="read",
-                record_id=record.id,
-                outcome="pass",
-                agent=reader.name or "anonymous",
-                detail=what,
-            )
-        )
 
 
 def create_app(home: ArchiveHome) -> FastAPI:
@@ -158,7 +141,7 @@ def _record_routes(app: FastAPI) -> None:
     def record(request: Request, reader: ReaderDep, record_id: RecordId) -> dict[str, Any]:
         services = _services(request)
         found = services.archive.get(record_id, reader.clearance)
-        _audit_read(services, reader, found, "record")
+        services.audit_read(found, reader.name, "record")
         view = record_json(found, "")
         del view["text"]
         return {**view, **provenance_json(services.archive, found.id)}
@@ -169,7 +152,7 @@ def _record_routes(app: FastAPI) -> None:
     def text(request: Request, reader: ReaderDep, record_id: RecordId) -> dict[str, str]:
         services = _services(request)
         found = services.archive.get(record_id, reader.clearance)
-        _audit_read(services, reader, found, "text")
+        services.audit_read(found, reader.name, "text")
         return {"record_id": found.id, "text": services.archive.text_of(found)}
 
     @app.get(
@@ -187,7 +170,7 @@ def _record_routes(app: FastAPI) -> None:
         wanted = found.file(role)
         if wanted is None or not services.archive.blobs.exists(wanted.sha256):
             raise RecordNotFound(f"record {found.id} has no {role.value} file")
-        _audit_read(services, reader, found, f"file {role.value}")
+        services.audit_read(found, reader.name, f"file {role.value}")
         path = services.archive.blobs.path_for(wanted.sha256)  # type: ignore[attr-defined]
         return FileResponse(
             path, media_type=wanted.media_type, filename=wanted.name or f"{found.id}.{role.value}"
@@ -202,7 +185,7 @@ def _record_routes(app: FastAPI) -> None:
         """The evidence bundle ('luutru evidence'): check it with 'luutru verify FILE.zip'."""
         services = _services(request)
         found = services.archive.get(record_id, reader.clearance)
-        _audit_read(services, reader, found, "evidence")
+        services.audit_read(found, reader.name, "evidence")
         folder = Path(tempfile.mkdtemp(prefix=".evidence-", dir=services.archive.home.root))
         target = folder / f"evidence-{found.id}.zip"
         write_evidence(services.archive, found.id, target)

@@ -10,13 +10,14 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archive import log
 from archive.errors import ConfigError, SearchUnavailable
 from archive.home import ArchiveHome
-from archive.models import AccessLevel, QuarantineEntry
+from archive.models import AccessLevel, Event, QuarantineEntry, Record
 from archive.recovery import census, restore_all
 from archive.repository import Archive
 from ingest.agencies import read_names
@@ -205,6 +206,15 @@ class Services:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+    def audit_read(self, record: Record, reader: str | None, what: str) -> None:
+        """Keep a read of a non-public record, over the API or the web page: who, what, when."""
+        if record.access == AccessLevel.PUBLIC.value:
+            return
+        with self.archive.session() as session, session.begin():
+            event = Event(at=datetime.now(UTC), kind="read", record_id=record.id, outcome="pass",
+                          agent=reader or "anonymous", detail=what)  # fmt: skip
+            session.add(event)
 
     def schedule(self) -> dict[str, SeriesRule]:
         """The archive's retention schedule: ``schedule.toml`` in the home, else the default."""

@@ -27,7 +27,6 @@ import inspect
 import io
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import parse_qsl
@@ -49,7 +48,7 @@ from api.services import Services
 from api.verify_upload import verify_upload
 from archive.errors import LuutruError, NotPermitted, RecordNotFound, UsageError
 from archive.fixity import audit_archive
-from archive.models import AccessLevel, Event, FileRole, Record, RecordFile, RecordStatus
+from archive.models import FileRole, Record, RecordFile, RecordStatus
 from archive.text import normalize
 from archive.users import user_by_key
 from ingest.pdf import PDFIUM_LOCK
@@ -214,15 +213,6 @@ def _render(
     return HTMLResponse(html, status, headers={**(headers or {}), "Cache-Control": "no-store"})
 
 
-def _audit_read(services: Services, reader: Reader, record: Record, what: str) -> None:
-    """Every read of a non-public record is kept, as the API keeps its own (``api.app``)."""
-    if record.access == AccessLevel.PUBLIC.value:
-        return
-    with services.archive.session() as session, session.begin():
-        session.add(Event(at=datetime.now(UTC), kind="read", record_id=record.id, outcome="pass",
-                          agent=reader.name or "anonymous", detail=what))  # fmt: skip
-
-
 # --- search -------------------------------------------------------------------------------
 
 
@@ -252,7 +242,7 @@ def search_page(request: Request) -> Response:
 def record_page(request: Request, record_id: str) -> Response:
     reader, services = _reader(request), _services(request)
     record = services.archive.get(record_id, reader.clearance)
-    _audit_read(services, reader, record, "web: record page")
+    services.audit_read(record, reader.name, "web: record page")
     rule = services.schedule().get(record.series_code or "")
     due = rule.due_date(record.closed_year) if rule and record.closed_year else None
     return _render(request, "record.html", record=record, rule=rule, due=due,
@@ -313,7 +303,7 @@ def page_image(request: Request, record_id: str, number: str) -> Response:
     wanted = int(number) if number.isdigit() else 0
     if pdf is None or record.status == RecordStatus.DESTROYED.value or wanted < 1:
         raise RecordNotFound(f"record {record.id} has no page {number}")
-    _audit_read(services, reader, record, f"web: page image {wanted}")
+    services.audit_read(record, reader.name, f"web: page image {wanted}")
     image = _draw_page(services, pdf.sha256, wanted)
     if image is None:
         raise RecordNotFound(f"record {record.id} has no page {number}")

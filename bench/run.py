@@ -30,7 +30,7 @@ from archive.blobstore import LocalBlobStore, sha256_file
 from archive.home import ArchiveHome
 from archive.models import AccessLevel
 from archive.repository import Archive
-from bench import integrity, kill_ingest, load, quality
+from bench import distributed, integrity, kill_ingest, load, quality
 from bench import search as search_bench
 from ingest.contracts import IngestContext, IngestSettings
 from ingest.pipeline import ingest_one
@@ -299,6 +299,16 @@ def bench_hash(mebibytes: int) -> Section:
     )
 
 
+def _distributed(pages: int) -> Section:
+    columns, rows, note = distributed.table(pages)
+    return Section(
+        f"Distributed OCR through the broker vs the embedded path ({pages} A4 pages)",
+        columns,
+        rows,
+        note,
+    )
+
+
 def _machine() -> str:
     tesseract = subprocess.run(["tesseract", "--version"], capture_output=True, text=True)
     return (
@@ -324,6 +334,7 @@ def main() -> None:
             "log",
             "fixity",
             "load",
+            "distributed",
         ],
     )
     options = parser.parse_args()
@@ -331,12 +342,12 @@ def main() -> None:
         {"pages": 4, "pdf_pages": 4, "mib": 64}
         | {"cer_pages": 4, "crash_files": 20, "kills": 3}
         | {"log_entries": 20_000, "audit_entries": 5000, "seals": 200, "fixity_mib": 64}
-        | {"load_records": 1000, "load_seconds": 5}
+        | {"load_records": 1000, "load_seconds": 5, "distributed_pages": 8}
         if options.quick
         else {"pages": 48, "pdf_pages": 20, "mib": 512}
         | {"cer_pages": 24, "crash_files": 200, "kills": 20}
         | {"log_entries": 1_000_000, "audit_entries": 100_000, "seals": 2000, "fixity_mib": 512}
-        | {"load_records": 10_000, "load_seconds": 20}
+        | {"load_records": 10_000, "load_seconds": 20, "distributed_pages": 48}
     )
     runs: dict[str, Callable[[], Section | str]] = {
         "ocr": lambda: bench_ocr(sizes["pages"]),
@@ -357,6 +368,7 @@ def main() -> None:
         ),
         "fixity": lambda: integrity.bench_fixity(sizes["fixity_mib"]),
         "load": lambda: load.run(sizes["load_records"], sizes["load_seconds"], connections=20),
+        "distributed": lambda: _distributed(sizes["distributed_pages"]),
     }
     sections = []
     for name, run in runs.items():

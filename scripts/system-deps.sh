@@ -3,8 +3,8 @@
 # tesseract-ocr + tesseract-ocr-vie: OCR; tesseract-ocr-osd: page orientation; fonts-dejavu-core: Vietnamese glyphs for the sample
 # scans (fonts-liberation 1.x draws boxes for them); python3-venv: the project's .venv.
 # With --with-browser (make test): chromium and chromium-driver for the web page tests.
-# With --with-bench (make bench): ghostscript, the baseline pdfium is measured against, and the
-# Noto fonts the quality benches render pages in.
+# With --with-bench (make bench): ghostscript, the baseline pdfium is measured against, the
+# Noto fonts the quality benches render pages in, and wrk, the load generator of bench/load.py.
 set -euo pipefail
 
 missing=()
@@ -32,6 +32,7 @@ if [ "${1:-}" = "--with-bench" ]; then
   command -v gs >/dev/null 2>&1 || missing+=(ghostscript)
   # The OCR and metadata benches render pages in Noto Serif too.
   [ -f /usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf ] || missing+=(fonts-noto-core)
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
