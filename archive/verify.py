@@ -28,7 +28,7 @@ from archive.blobstore import CHUNK_SIZE, BlobStore
 from archive.errors import IntegrityError
 from archive.log import LogAudit
 from archive.manifest import SEALED_FIELDS, sealed_values, verify_manifest
-from archive.models import FileRole, Record
+from archive.models import FileRole, Record, RecordFile
 from archive.signing import Keyring, TrustedKeys
 
 MAX_MODE_WARNINGS = 10
@@ -172,12 +172,15 @@ class RecordChecker:
         listed = {(f.role, f.sha256, f.size) for f in record.files}
         if sealed_set != listed:
             result.problems.append("the database lists other files than the sealed manifest")
-        listed512 = {(f.role, f.sha256): f.sha512 for f in record.files}
+        by_hash = {(f.role, f.sha256): f for f in record.files}
         for entry in sorted(sealed, key=lambda f: (f["role"], f["sha256"])):
             role, sha256 = entry["role"], entry["sha256"]
             sha512 = entry.get("sha512")
-            if sha512 is not None and listed512.get((role, sha256)) not in (None, sha512):
-                result.problems.append(f"{role}: the database has another sha512 than the seal")
+            listed_file = by_hash.get((role, sha256))
+            if listed_file is not None:
+                if sha512 is not None and listed_file.sha512 not in (None, sha512):
+                    result.problems.append(f"{role}: the database has another sha512 than the seal")
+                result.problems.extend(_file_problems(role, listed_file, entry))
             if record.status == DESTROYED:
                 continue  # lawfully destroyed: its files are gone, their hashes stay
             result.files_checked += 1
@@ -205,6 +208,17 @@ class RecordChecker:
                 if in_log
                 else "the record's seal is a manifest the log never recorded"
             )
+
+
+def _file_problems(role: str, listed: RecordFile, sealed: dict[str, Any]) -> list[str]:
+    """What is said of a file (its media type, which downloads are served as, and its
+    name) against its seal."""
+    return [
+        f"{role}: the database says {name} = {getattr(listed, name)!r}, "
+        f"the seal says {sealed[name]!r}"
+        for name in ("media_type", "name")
+        if name in sealed and getattr(listed, name) != sealed[name]
+    ]
 
 
 def _identity_problems(record: Record) -> list[str]:

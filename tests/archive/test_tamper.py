@@ -89,6 +89,23 @@ def test_an_edited_file_hash(archive: Archive, sealed: list[str]) -> None:
     assert _audit(archive).damaged == [sealed[2]]
 
 
+@pytest.mark.parametrize(
+    ("column", "value"), [("media_type", "text/html"), ("name", "other-scan.png")]
+)
+def test_an_edited_file_row(archive: Archive, sealed: list[str], column: str, value: str) -> None:
+    # A media type changed to text/html would have a download served as a page.
+    _sql(
+        archive,
+        f"UPDATE record_files SET {column} = :v WHERE record_id = :id AND role = 'original'",
+        v=value,
+        id=sealed[0],
+    )
+    report = _audit(archive)
+    assert report.damaged == [sealed[0]]
+    problems = next(r.problems for r in report.records if r.record_id == sealed[0])
+    assert any(p.startswith(f"original: the database says {column} = {value!r}") for p in problems)
+
+
 def test_a_record_deleted_from_every_table(archive: Archive, sealed: list[str]) -> None:
     with archive.session() as session, session.begin():
         for table in (Seal, RecordFile):
