@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,8 +29,14 @@ def _cli(home: ArchiveHome, *args: str, key: str | None = None) -> subprocess.Co
     )  # fmt: skip
 
 
-@pytest.fixture
-def office(tmp_path: Path) -> tuple[ArchiveHome, dict[str, str], dict[str, str]]:
+Office = tuple[ArchiveHome, dict[str, str], dict[str, str]]
+
+
+@pytest.fixture(scope="module")
+def office_made_once(tmp_path_factory: pytest.TempPathFactory) -> Office:
+    """An office's archive, made once through the commands (users, three records); each
+    test works on a copy (``office``)."""
+    tmp_path = tmp_path_factory.mktemp("office")
     home = ArchiveHome(tmp_path / "home")
     assert _cli(home, "init").returncode == 0
     keys = {}
@@ -50,6 +57,14 @@ def office(tmp_path: Path) -> tuple[ArchiveHome, dict[str, str], dict[str, str]]
         assert done.returncode == 0, done.stderr
         ids[name] = json.loads(done.stdout)["record_id"]
     return home, keys, ids
+
+
+@pytest.fixture
+def office(office_made_once: Office, tmp_path: Path) -> Office:
+    made, keys, ids = office_made_once
+    home = ArchiveHome(tmp_path / "home")
+    shutil.copytree(made.root, home.root)
+    return home, dict(keys), dict(ids)
 
 
 def test_schedule_and_due(office, tmp_path: Path) -> None:
