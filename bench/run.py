@@ -255,9 +255,9 @@ def bench_pool(workers: int = 2) -> Section:
         "The pipeline without indexing or start-up, through ingest_one, in this process: a "
         "pool of threads sharing one archive connection pool against a pool of processes "
         "each with its own. tesseract runs in its own process either way; what differs is "
-        "whether the Python steps of two inputs can run at once. luutru keeps threads: they "
-        "already reach the 1.15x target end to end (table above), and a process pool would "
-        "add an archive connection and start-up per worker and pickling of every result.",
+        "whether the Python steps of two inputs can run at once. luutru keeps threads: a "
+        "process pool is no faster, and it would add an archive connection and start-up per "
+        "worker and pickling of every result.",
     )
 
 
