@@ -123,7 +123,8 @@ def test_verify_file_finds_the_record_of_a_file(archived, tmp_path: Path) -> Non
 def test_evidence_then_verify_bundle_with_the_written_down_key(archived, tmp_path: Path) -> None:
     home, fingerprint, _ = archived
     db = sqlite3.connect(home.root / "luutru.db")
-    record_id = db.execute("SELECT id FROM records ORDER BY ingested_at LIMIT 1").fetchone()[0]
+    # The first entry of the log (two workers seal in either order).
+    record_id = db.execute("SELECT record_id FROM log_entries WHERE seq = 0").fetchone()[0]
     db.close()
     bundle = tmp_path / "bang-chung.zip"
     made = run_cli("evidence", record_id[:8], "-o", str(bundle), "--json", home=home)
