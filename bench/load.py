@@ -36,7 +36,6 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -88,40 +87,10 @@ def serve_hello(port: int) -> None:
 
 
 def _seal(archive: Any, record: Any) -> str:
-    from archive.models import AccessLevel, FileRole
-    from archive.repository import Description, IncomingFile, Placement
+    from bench.search import seal_record
 
-    name = f"{record.record_id}.png"
     original = f"luutru load bench scan {record.record_id}\n{record.number}\n".encode()
-    return str(
-        archive.seal(
-            [
-                IncomingFile(FileRole.ORIGINAL, "image/png", name, data=original),
-                IncomingFile(
-                    FileRole.OCR_TEXT,
-                    "text/plain; charset=utf-8",
-                    f"{record.record_id}.txt",
-                    data=record.body.encode("utf-8"),
-                ),
-            ],
-            Description(
-                title=record.subject,
-                doc_number=record.number,
-                doc_type=record.doc_type,
-                type_name=record.type_name,
-                issuer=record.issuer,
-                issued_date=date.fromisoformat(record.date),
-                place=record.place,
-                subject=record.subject,
-            ),
-            Placement(
-                access=AccessLevel(record.access),
-                series_code=record.series_code,
-                closed_year=int(record.date[:4]),
-            ),
-            name,
-        ).record_id
-    )
+    return seal_record(archive, record, original)
 
 
 @dataclass(frozen=True)

@@ -610,13 +610,14 @@ def original_bytes(record: CorpusRecord) -> bytes:
     return f"luutru bench original {record.record_id}\n{record.number}\n".encode()
 
 
-def seal_record(archive: Archive, record: CorpusRecord) -> str:
-    """Seal a corpus record as ingest would: its original, its text as the OCR text, its
-    metadata as described."""
+def seal_record(archive: Archive, record: CorpusRecord, original: bytes | None = None) -> str:
+    """Seal a corpus record as ingest would: its original (``original_bytes`` unless given),
+    its text as the OCR text, its metadata as described."""
     name = f"{record.record_id}.png"
+    scan = original_bytes(record) if original is None else original
     return archive.seal(
         [
-            IncomingFile(FileRole.ORIGINAL, "image/png", name, data=original_bytes(record)),
+            IncomingFile(FileRole.ORIGINAL, "image/png", name, data=scan),
             IncomingFile(
                 FileRole.OCR_TEXT,
                 "text/plain; charset=utf-8",

@@ -59,7 +59,7 @@ from search.contracts import (
 )
 from search.engines import BUILDING
 from search.postgres_terms import clean, excluded_query, folded_words, row_of, tsquery_of
-from search.query import Filters, Words, notation_key
+from search.query import Filters, notation_key
 from search.tantivy_index import BOOST, FACET_SIZE, NUMBER_BOOST, key_of
 from search.text import make_snippet
 
@@ -427,12 +427,7 @@ class PostgresIndex:
         total = int(found.total) if found is not None else 0
         facets = _facet_counts(found.facets if found is not None and request.facets else None)
         words = request.query.highlight_words()
-        prefixes = tuple(
-            item.words[0]
-            for group in request.query.required
-            for item in group
-            if isinstance(item, Words) and item.prefix
-        )
+        prefixes = request.query.highlight_prefixes()
         page = [
             SearchHit(
                 record_id=row.record_id,

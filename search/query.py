@@ -118,6 +118,15 @@ class ParsedQuery:
                 found.extend(item.words)
         return found
 
+    def highlight_prefixes(self) -> tuple[str, ...]:
+        """The prefixes a snippet should show (``chuyển*``: words beginning so)."""
+        return tuple(
+            item.words[0]
+            for group in self.required
+            for item in group
+            if isinstance(item, Words) and item.prefix
+        )
+
 
 def notation_key(text: str) -> str:
     """'1482/QĐ-UBND', '1482/qd-ubnd', ' 1482 / QD-UBND ' all give '1482/qd-ubnd'."""

@@ -253,12 +253,7 @@ class TantivyIndex:
         with _engine_faults("searching"):
             result = searcher.search(built, count=True, **options)
         words = request.query.highlight_words()
-        prefixes = tuple(
-            item.words[0]
-            for group in request.query.required
-            for item in group
-            if isinstance(item, Words) and item.prefix
-        )
+        prefixes = request.query.highlight_prefixes()
         hits = [
             self._hit(searcher.doc(address), score, words, prefixes)
             for score, address in result.hits

@@ -304,12 +304,7 @@ class WhooshIndex:
         if built is None:
             return SearchResults(0, [])
         words = request.query.highlight_words()
-        prefixes = tuple(
-            item.words[0]
-            for group in request.query.required
-            for item in group
-            if isinstance(item, Words) and item.prefix
-        )
+        prefixes = request.query.highlight_prefixes()
         with self._lock:
             searcher = self._current()
             collector = _collector(request)
