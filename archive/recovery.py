@@ -35,7 +35,7 @@ from archive.manifest import (
     seal_statement,
     verify_manifest,
 )
-from archive.models import Event, LogEntry, Record, RecordChange, RecordFile, Seal
+from archive.models import Event, FileRole, LogEntry, Record, RecordChange, RecordFile, Seal
 from archive.repository import Archive, operator_name, storage_faults
 
 # Manifests and seal statements are small; a larger blob is a file, not worth parsing.
@@ -138,7 +138,7 @@ def census(archive: Archive, older_than: float = 0.0) -> BlobCensus:
             statements[statement["manifest_sha256"]] = statement
             statement_blobs.add(sha256)
         loose.append(sha256)
-    found.lost = _lost_records(manifests, statements, known)
+    found.lost = _lost_records(manifests, statements, known, _known_originals(archive))
     # Seal statements stay whatever they seal: they are what makes a lost record restorable.
     keep = found.protected() | statement_blobs
     cutoff = time.time() - older_than
@@ -150,17 +150,38 @@ def census(archive: Archive, older_than: float = 0.0) -> BlobCensus:
     return found
 
 
+def _known_originals(archive: Archive) -> set[str]:
+    with archive.session() as session:
+        found = session.scalars(select(Record.original_sha256))
+        return {sha256 for sha256 in found if sha256 is not None}
+
+
+def _original_of(manifest: dict[str, Any]) -> str | None:
+    files = manifest.get("files")
+    for entry in files if isinstance(files, list) else []:
+        if isinstance(entry, dict) and entry.get("role") == FileRole.ORIGINAL.value:
+            sha256 = entry.get("sha256")
+            return sha256 if isinstance(sha256, str) else None
+    return None
+
+
 def _lost_records(
     manifests: dict[str, dict[str, Any]],
     statements: dict[str, dict[str, Any]],
     known: set[str],
+    known_originals: set[str],
 ) -> dict[str, LostRecord]:
-    """Group unreferenced manifests of records the database lacks into their histories."""
+    """Group unreferenced manifests of records the database lacks into their histories. A
+    manifest of an original the database holds is not a lost record: it is what a seal that
+    lost a race to another process left behind (an orphan)."""
     by_record: dict[str, list[str]] = {}
     for sha256, manifest in manifests.items():
         record_id = manifest.get("record_id")
-        if isinstance(record_id, str) and record_id not in known:
-            by_record.setdefault(record_id, []).append(sha256)
+        if not isinstance(record_id, str) or record_id in known:
+            continue
+        if _original_of(manifest) in known_originals:
+            continue
+        by_record.setdefault(record_id, []).append(sha256)
     lost = {}
     for record_id, shas in by_record.items():
         replaced = {manifests[s].get("previous_manifest_sha256") for s in shas}

@@ -419,11 +419,15 @@ class Archive:
             return self._commit(record, original.sha256, manifest)
 
     def _free_record_id(self, original_sha256: str, source_name: str) -> str:
-        """The shortest id of RECORD_ID_LENGTHS that no other original has taken."""
+        """The shortest id of RECORD_ID_LENGTHS that no other original has taken. An id the
+        same original has taken (another process sealed it since our duplicate check) is
+        ours too: the commit then fails as a duplicate, and the manifest left behind names
+        the record that exists, not an id no record has."""
         with self.session() as session:
             for length in RECORD_ID_LENGTHS:
                 candidate = original_sha256[:length]
-                if session.get(Record, candidate) is None:
+                taken = session.get(Record, candidate)
+                if taken is None or taken.original_sha256 == original_sha256:
                     return candidate
         raise InputRejected(
             path_text(source_name),

@@ -107,6 +107,27 @@ def test_a_lost_record_without_its_seal_statement_is_only_reported(restored) -> 
     archive.close()
 
 
+def test_a_seal_that_loses_a_race_leaves_no_lost_record(
+    archive: Archive, seal_scan: SealScan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes seal the same scan: the second checked for a duplicate before the first
+    committed. Its manifest is left behind, naming the record that exists, and nothing is
+    reported lost (it once took the longer id and named a record no database has)."""
+    scan = tmp_path / "same.png"
+    scan.write_bytes(b"one scan, ingested twice at once")
+    first = seal_scan(scan)
+    # The first look finds nothing (the other process had not committed); the commit's own
+    # duplicate check then finds the record.
+    calls = iter([None])
+    real = archive.find_by_original
+    monkeypatch.setattr(archive, "find_by_original", lambda sha: next(calls, real(sha)))
+    second = seal_scan(scan)
+    assert second.duplicate and second.record_id == first.record_id
+    found = census(archive)
+    assert found.lost == {}
+    assert archive.record_ids() == [first.record_id]
+
+
 def test_init_refuses_an_emptied_database_beside_records(
     archive: Archive, seal_scan: SealScan, tmp_path: Path
 ) -> None:
