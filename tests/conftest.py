@@ -3,6 +3,7 @@ once per session; tests that change an archive work on a copy of it."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -80,3 +81,22 @@ def run_cli(*args: str, home: ArchiveHome | None = None) -> subprocess.Completed
         timeout=600,
         env={**os.environ, "COLUMNS": "200"},
     )
+
+
+def start_ingest(home: ArchiveHome, scans: list[Path], *options: str) -> subprocess.Popen[str]:
+    """`luutru ingest --json --workers 1` on ``scans`` in a child process, left running (to
+    run beside another, or to be killed)."""
+    command = [sys.executable, "-m", "api.cli", "--home", str(home.root), "ingest", "--json"]
+    return subprocess.Popen(
+        [*command, "--workers", "1", *options, *map(str, scans)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def ingest_lines(ingest: subprocess.Popen[str]) -> list[dict[str, str | None]]:
+    """The --json lines of an ingest started by ``start_ingest``, once it has exited 0."""
+    out, err = ingest.communicate(timeout=600)
+    assert ingest.returncode == 0, f"ingest exited {ingest.returncode}:\n{out}\n{err}"
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]

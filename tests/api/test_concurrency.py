@@ -4,7 +4,6 @@ overlapping batches at once, and index rebuilds swapped in while an ingest runs.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from datetime import date
@@ -22,6 +21,7 @@ from ingest.sample_scans import find_font
 from search import indexer
 from search.engines import engine, open_current
 from search.indexer import differences, index_records
+from tests.conftest import ingest_lines, start_ingest
 
 
 def _scans(folder: Path, count: int) -> list[Path]:
@@ -36,34 +36,6 @@ def _scans(folder: Path, count: int) -> list[Path]:
         page.save(target, dpi=(200, 200))
         written.append(target)
     return written
-
-
-def _ingest(home: ArchiveHome, scans: list[Path]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "api.cli",
-            "--home",
-            str(home.root),
-            "ingest",
-            "--json",
-            "--workers",
-            "1",
-            "--access",
-            "public",
-            *map(str, scans),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _lines(ingest: subprocess.Popen[str]) -> list[dict[str, str | None]]:
-    out, err = ingest.communicate(timeout=600)
-    assert ingest.returncode == 0, f"exit {ingest.returncode}:\n{out}\n{err}"
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
 def _verified(home: ArchiveHome) -> None:
@@ -88,8 +60,9 @@ def test_two_ingests_of_overlapping_batches_at_once_seal_each_file_once(
     archive_home: ArchiveHome, tmp_path: Path
 ) -> None:
     scans = _scans(tmp_path / "scans", 10)
-    first, second = _ingest(archive_home, scans[:7]), _ingest(archive_home, scans[3:])
-    lines = _lines(first) + _lines(second)
+    first = start_ingest(archive_home, scans[:7], "--access", "public")
+    second = start_ingest(archive_home, scans[3:], "--access", "public")
+    lines = ingest_lines(first) + ingest_lines(second)
 
     by_file: dict[str, list[str | None]] = {}
     for line in lines:

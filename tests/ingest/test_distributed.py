@@ -8,7 +8,6 @@ Brokers that do not answer skip these tests loudly, or fail them with
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -24,7 +23,7 @@ from archive.fsutil import remove_stale_temp_directories
 from archive.home import BROKER_URL_ENV, DATABASE_URL_ENV, KEYS_DIR_ENV, ArchiveHome
 from archive.models import LogEntry, Record
 from archive.repository import Archive
-from tests.conftest import IngestedArchive
+from tests.conftest import IngestedArchive, ingest_lines, start_ingest
 
 BROKERS = {
     "redis": os.environ.get("LUUTRU_TEST_REDIS", "redis://127.0.0.1:6379/0"),
@@ -135,34 +134,6 @@ def workers(tmp_path: Path) -> Iterator[list[Worker]]:
         worker.stop()
 
 
-def _ingest(home: ArchiveHome, scans: list[Path], *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "api.cli",
-            "--home",
-            str(home.root),
-            "ingest",
-            "--distributed",
-            "--json",
-            "--workers",
-            "1",
-            *extra,
-            *map(str, scans),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _finished(ingest: subprocess.Popen[str]) -> list[dict[str, str | None]]:
-    out, err = ingest.communicate(timeout=600)
-    assert ingest.returncode == 0, f"ingest exited {ingest.returncode}:\n{out}\n{err}"
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-
-
 def test_a_killed_worker_loses_nothing_and_seals_nothing_twice(
     distributed_home: ArchiveHome,
     broker: str,
@@ -175,7 +146,7 @@ def test_a_killed_worker_loses_nothing_and_seals_nothing_twice(
     first = Worker(home, "first", tmp_path)
     workers.append(first)
     first.wait_ready()
-    ingest = _ingest(home, sample_scans)
+    ingest = start_ingest(home, sample_scans, "--distributed")
 
     deadline = time.monotonic() + 120
     while not first.reading_a_page():
@@ -190,7 +161,7 @@ def test_a_killed_worker_loses_nothing_and_seals_nothing_twice(
     workers.append(second)
     second.wait_ready()
 
-    lines = _finished(ingest)
+    lines = ingest_lines(ingest)
     assert sorted(line["status"] for line in lines) == ["sealed"] * len(sample_scans)
     assert {line["record_id"] for line in lines} == {r.record_id for r in ingested.results}
     assert set(lines[0]) == {"path", "status", "record_id", "sha256", "reason", "warning"}
@@ -211,7 +182,7 @@ def test_a_killed_worker_loses_nothing_and_seals_nothing_twice(
     )  # fmt: skip
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
-    again = _finished(_ingest(home, sample_scans))
+    again = ingest_lines(start_ingest(home, sample_scans, "--distributed"))
     assert [line["status"] for line in again] == ["duplicate"] * len(sample_scans)
 
     second.stop()
