@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from archive import log
-from archive.fixity import events_of
+from archive.fixity import events_in
 from archive.models import Record
 from archive.repository import Archive
 
@@ -71,6 +71,7 @@ def provenance_json(archive: Archive, record_id: str) -> dict[str, Any]:
     """The record's entries in the log and its events (fixity checks …), newest event first."""
     with archive.faults(), archive.session() as session:
         entries = log.entries_of(session, record_id)
+        events = events_in(session, record_id)
     return {
         "log": [
             {
@@ -89,6 +90,6 @@ def provenance_json(archive: Archive, record_id: str) -> dict[str, Any]:
                 "agent": e.agent,
                 "detail": e.detail,
             }
-            for e in events_of(archive, record_id)
+            for e in events
         ],
     }

@@ -201,13 +201,13 @@ def _record_events(archive: Archive, report: AuditReport) -> None:
         session.execute(insert(Event), rows)
 
 
-def events_of(archive: Archive, record_id: str, limit: int = 50) -> list[Event]:
-    with archive.faults(), archive.session() as session:
-        return list(
-            session.scalars(
-                select(Event)
-                .where(Event.record_id == record_id)
-                .order_by(Event.at.desc(), Event.id.desc())
-                .limit(limit)
-            )
+def events_in(session: Session, record_id: str, limit: int = 50) -> list[Event]:
+    """The record's newest ``limit`` events, newest first."""
+    return list(
+        session.scalars(
+            select(Event)
+            .where(Event.record_id == record_id)
+            .order_by(Event.at.desc(), Event.id.desc())
+            .limit(limit)
         )
+    )

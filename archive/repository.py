@@ -629,14 +629,16 @@ class Archive:
     def visible(self, record_ids: list[str], clearance: AccessLevel) -> set[str]:
         """Which of ``record_ids`` exist and ``clearance`` may see (the database decides)."""
         found: set[str] = set()
-        with self.faults(), self.session() as session:
+        # A connection, not an ORM session: every search asks this, and a session costs
+        # more than the query (0.31 against 0.18 ms for ten ids).
+        with self.faults(), self.engine.connect() as connection:
             for start in range(0, len(record_ids), 500):
                 chunk = record_ids[start : start + 500]
                 query = _visible(select(Record.id), clearance).where(Record.id.in_(chunk))
                 if clearance is AccessLevel.SECRET:
                     levels = [level.value for level in AccessLevel]
                     query = query.where(Record.access.in_(levels))
-                found.update(session.scalars(query))
+                found.update(connection.scalars(query))
         return found
 
     def count_records(self) -> int:

@@ -638,6 +638,7 @@ def _profiled(where: Path | None, server: Server, asked: Requests) -> Iterator[N
             str(out),
             "--rate",
             "200",
+            "--gil",  # only the thread holding the GIL: where the CPU goes, not who waits
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
