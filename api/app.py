@@ -50,7 +50,7 @@ MAX_UPLOAD_BYTES = 1 << 30
 # Requests served at once in worker threads (anyio's default is 40): as many as the cores.
 # More only take turns at the GIL while the event loop waits its turn to answer: on 2 cores,
 # p99 of a record read under 20 connections was 72 ms with 2 threads, 125 with 4 and 150
-# with 40 (bench/RESULTS.md). Downloads stream from the event loop, not from these threads.
+# with 40 (bench/RESULTS.md). A download takes a thread only for each chunk it reads.
 SERVE_THREADS = max(2, os.cpu_count() or 1)
 READ_ROLES_FOR_HOLDS = {"legal", "archivist", "approver", "admin"}
 ReaderDep = Annotated[Reader, Depends(reader_of_request)]

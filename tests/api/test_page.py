@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -182,7 +182,9 @@ def test_search_open_a_record_download_its_evidence_and_verify_files(
     scan = next(r.path for r in ingested_copy.results if r.path.endswith("quyet-dinh-1482.png"))
     browser.find_element(By.ID, "file").send_keys(scan)
     browser.find_element(By.CSS_SELECTOR, "#drop button[type=submit]").click()
-    WebDriverWait(browser, 15).until(
+    # The answer of the bundle is still shown until the new page replaces it: an element
+    # found on the old page can go stale before its text is read, so look again.
+    WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda d: "Tệp này có trong kho lưu trữ" in d.find_element(By.ID, "answer").text
     )
     assert browser.find_element(By.CSS_SELECTOR, "#matches a").get_attribute("href") == (
