@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -41,17 +41,12 @@ from archive.models import (
     User,
 )
 from archive.repository import Archive, Description, IncomingFile, Placement, storage_faults
-from retention.destruction_record import (
-    Approval as RecordApproval,
-)
-from retention.destruction_record import (
-    DestroyedRecord,
-    DestructionRecordData,
-    render_destruction_record,
-)
 from retention.due import closed_year_of, due_records
 from retention.holds import held_ids
 from retention.schedule import Action, SeriesRule
+
+if TYPE_CHECKING:
+    from retention.destruction_record import DestroyedRecord
 
 REQUIRED_APPROVALS = 2
 DESTRUCTION_SERIES = "BB-HUY"
@@ -371,14 +366,18 @@ def _record_of_destruction(
                 .options(selectinload(Record.files))
             )
         )
-    data = DestructionRecordData(
+    # Imported here: reportlab, which draws the biên bản, is 70 ms of every command's start-up.
+    from retention import destruction_record
+
+    data = destruction_record.DestructionRecordData(
         list_id=str(list_id),
         agency=agency.name,
         place=agency.place,
         proposed_by=row.proposed_by,
         proposed_at=row.proposed_at,
         approvals=tuple(
-            RecordApproval(a.user_name, "approver", a.approved_at) for a in row.approvals
+            destruction_record.Approval(a.user_name, "approver", a.approved_at)
+            for a in row.approvals
         ),
         executed_by=row.executed_by or "",
         executed_at=row.executed_at or datetime.now(UTC),
@@ -386,7 +385,7 @@ def _record_of_destruction(
         + ", ".join(a.user_name for a in row.approvals),
         records=tuple(_destroyed_of(r, schedule) for r in records),
     )
-    pdf = render_destruction_record(data)
+    pdf = destruction_record.render_destruction_record(data)
     sealed = archive.seal(
         [
             IncomingFile(
@@ -415,6 +414,8 @@ def _record_of_destruction(
 
 
 def _destroyed_of(record: Record, schedule: dict[str, SeriesRule]) -> DestroyedRecord:
+    from retention.destruction_record import DestroyedRecord
+
     rule = schedule.get(record.series_code or "")
     return DestroyedRecord(
         record_id=record.id,
