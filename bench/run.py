@@ -78,9 +78,11 @@ def _raw_parallel(one_page: str, parallel: int, files: list[str]) -> list[str]:
     return ["bash", "-c", script, "raw-parallel", one_page, *files]
 
 
-def bench_ocr(pages: int) -> Section:
+def bench_ocr(pages: int, rounds: int) -> Section:
     """luutru against raw tesseract over the same pages at the same parallelism: one page at
-    a time against --workers 1, two at a time against --workers 2."""
+    a time against --workers 1, two at a time against --workers 2. Each round runs every
+    side once, raw then luutru, so both see the same state of the machine; the ratio is the
+    median of the rounds' own ratios (runs on this 2-core machine vary by a tenth)."""
     scans = WORK / "scans"
     shutil.rmtree(scans, ignore_errors=True)
     scans.mkdir(parents=True)
@@ -92,55 +94,67 @@ def bench_ocr(pages: int) -> Section:
     # tesseract's own threads, on a few pages only: it is the slow way, shown to say why not.
     sample = files[:OPENMP_SAMPLE_PAGES]
     threaded_s, threaded_mb = _run_child(_raw_parallel(one, 1, sample))
-    os.environ["OMP_THREAD_LIMIT"] = "1"
-    try:
-        raw = {parallel: _run_child(_raw_parallel(one, parallel, files)) for parallel in (1, 2)}
-    finally:
-        del os.environ["OMP_THREAD_LIMIT"]
+    raw: dict[int, list[tuple[float, int]]] = {1: [], 2: []}
+    luutru: dict[int, list[tuple[float, int]]] = {1: [], 2: []}
+    for _ in range(rounds):
+        for parallel in (1, 2):
+            os.environ["OMP_THREAD_LIMIT"] = "1"
+            try:
+                raw[parallel].append(_run_child(_raw_parallel(one, parallel, files)))
+            finally:
+                del os.environ["OMP_THREAD_LIMIT"]
+            home = WORK / f"ocr-home-{parallel}"
+            shutil.rmtree(home, ignore_errors=True)
+            Archive.initialise(ArchiveHome(home), force=True)  # a throwaway home
+            cli = [sys.executable, "-m", "api.cli", "--home", str(home), "ingest", str(scans)]
+            luutru[parallel].append(_run_child([*cli, "--workers", str(parallel), "--json"]))
     rows = [
         [
             f"raw tesseract, its default OpenMP threads, page after page ({len(sample)} pages)",
             f"{threaded_s / len(sample):.2f}",
             "-",
             "-",
+            "-",
             str(threaded_mb),
         ],
     ]
     for parallel in (1, 2):
-        raw_s, raw_mb = raw[parallel]
+        ratios = [
+            ours / theirs
+            for (ours, _), (theirs, _) in zip(luutru[parallel], raw[parallel], strict=True)
+        ]
         rows.append(
             [
                 f"raw tesseract, OMP_THREAD_LIMIT=1, {parallel} at a time",
-                f"{raw_s / pages:.2f}",
+                f"{statistics.median(s for s, _ in raw[parallel]) / pages:.2f}",
                 "-",
                 "1.00",
-                str(raw_mb),
+                "-",
+                str(max(mb for _, mb in raw[parallel])),
             ]
         )
-        home = WORK / f"ocr-home-{parallel}"
-        shutil.rmtree(home, ignore_errors=True)
-        Archive.initialise(ArchiveHome(home), force=True)  # a throwaway home
-        cli = [sys.executable, "-m", "api.cli", "--home", str(home), "ingest", str(scans)]
-        seconds, peak_mb = _run_child([*cli, "--workers", str(parallel), "--json"])
         rows.append(
             [
                 f"luutru ingest --workers {parallel}",
-                f"{seconds / pages:.2f}",
+                f"{statistics.median(s for s, _ in luutru[parallel]) / pages:.2f}",
                 f"raw, {parallel} at a time",
-                f"{seconds / raw_s:.2f}",
-                str(peak_mb),
+                f"{statistics.median(ratios):.2f}",
+                f"{min(ratios):.2f}-{max(ratios):.2f}",
+                str(max(mb for _, mb in luutru[parallel])),
             ]
         )
     return Section(
-        f"Ingest throughput vs raw tesseract at equal parallelism ({pages} A4 pages, 200 dpi PNG)",
-        ["run", "s/page", "compared with", "time ratio", "peak RSS MiB"],
+        f"Ingest throughput vs raw tesseract at equal parallelism ({pages} A4 pages, 200 dpi "
+        f"PNG, median of {rounds} rounds)",
+        ["run", "s/page", "compared with", "time ratio", "ratio, each round", "peak RSS MiB"],
         rows,
         "Each luutru row is compared with raw tesseract (text output, one thread each) over the "
-        "same pages with as many pages at once as luutru has workers. luutru's ratio is all it "
+        "same pages with as many pages at once as luutru has workers, in the same round. "
+        "luutru's ratio is all it "
         "does besides OCR: the one read and staging of each input, clean-up (grey, denoise, "
         "upscale, orientation check, deskew), the words' boxes and the text layer from the same "
         "tesseract run, the PDF/A-2b archival copy, metadata, sealing (fsync, Ed25519, SQLite "
-        "commit), indexing, and about 1.3 s of start-up once per run (Python imports, opening "
+        "commit), indexing, and about 1.2 s of start-up once per run (Python imports, opening "
         "the archive and index, checking tesseract's languages), which is why the ratio falls "
         "as batches grow. tesseract's default OpenMP threads are slower on 2 cores than one "
         "thread, so luutru sets OMP_THREAD_LIMIT=1.",
@@ -226,31 +240,40 @@ def _ingest_in_worker(source: Path) -> str:
     return ingest_one(source, _worker_context).status.value
 
 
-def bench_pool(workers: int = 2) -> Section:
+def bench_pool(rounds: int, workers: int = 2) -> Section:
     """Threads (what luutru uses) against a process pool, in-process, on the OCR bench's
-    pages: the Python part of ingest (clean-up, PDF/A, sealing) holds the GIL at times."""
+    pages: the Python part of ingest (clean-up, PDF/A, sealing) holds the GIL at times.
+    Each round runs both pools; the ratio is the median of the rounds' own ratios."""
     files = sorted((WORK / "scans").iterdir())
+    pools = {"threads": ThreadPoolExecutor, "processes": ProcessPoolExecutor}
+    timings: dict[str, list[float]] = {name: [] for name in pools}
+    for _ in range(rounds):
+        for name, pool_type in pools.items():
+            home = WORK / f"pool-home-{name}"
+            shutil.rmtree(home, ignore_errors=True)
+            Archive.initialise(ArchiveHome(home), force=True)  # a throwaway home
+            start = time.perf_counter()
+            with pool_type(workers, initializer=_open_worker, initargs=(str(home),)) as pool:
+                statuses = list(pool.map(_ingest_in_worker, files))
+            timings[name].append(time.perf_counter() - start)
+            assert statuses == ["sealed"] * len(files), statuses
     rows = []
-    timings: dict[str, float] = {}
-    for name, pool_type in (("threads", ThreadPoolExecutor), ("processes", ProcessPoolExecutor)):
-        home = WORK / f"pool-home-{name}"
-        shutil.rmtree(home, ignore_errors=True)
-        Archive.initialise(ArchiveHome(home), force=True)  # a throwaway home
-        start = time.perf_counter()
-        with pool_type(workers, initializer=_open_worker, initargs=(str(home),)) as pool:
-            statuses = list(pool.map(_ingest_in_worker, files))
-        timings[name] = time.perf_counter() - start
-        assert statuses == ["sealed"] * len(files), statuses
+    for name in pools:
+        ratios = [
+            ours / threads for ours, threads in zip(timings[name], timings["threads"], strict=True)
+        ]
         rows.append(
             [
                 f"{workers} {name}",
-                f"{timings[name] / len(files):.2f}",
-                f"{timings[name] / timings['threads']:.2f}",
+                f"{statistics.median(timings[name]) / len(files):.2f}",
+                f"{statistics.median(ratios):.2f}",
+                f"{min(ratios):.2f}-{max(ratios):.2f}",
             ]
         )
     return Section(
-        f"Ingest workers: threads vs processes ({len(files)} pages, {workers} at a time)",
-        ["pool", "s/page", "time ratio"],
+        f"Ingest workers: threads vs processes ({len(files)} pages, {workers} at a time, "
+        f"median of {rounds} rounds)",
+        ["pool", "s/page", "time ratio", "ratio, each round"],
         rows,
         "The pipeline without indexing or start-up, through ingest_one, in this process: a "
         "pool of threads sharing one archive connection pool against a pool of processes "
@@ -339,19 +362,19 @@ def main() -> None:
     )
     options = parser.parse_args()
     sizes = (
-        {"pages": 4, "pdf_pages": 4, "mib": 64}
+        {"pages": 4, "rounds": 1, "pdf_pages": 4, "mib": 64}
         | {"cer_pages": 4, "crash_files": 20, "kills": 3}
         | {"log_entries": 20_000, "audit_entries": 5000, "seals": 200, "fixity_mib": 64}
         | {"load_records": 1000, "load_seconds": 5, "distributed_pages": 8}
         if options.quick
-        else {"pages": 48, "pdf_pages": 20, "mib": 512}
+        else {"pages": 48, "rounds": 3, "pdf_pages": 20, "mib": 512}
         | {"cer_pages": 24, "crash_files": 200, "kills": 20}
         | {"log_entries": 1_000_000, "audit_entries": 100_000, "seals": 2000, "fixity_mib": 512}
         | {"load_records": 10_000, "load_seconds": 20, "distributed_pages": 48}
     )
     runs: dict[str, Callable[[], Section | str]] = {
-        "ocr": lambda: bench_ocr(sizes["pages"]),
-        "pool": bench_pool,
+        "ocr": lambda: bench_ocr(sizes["pages"], sizes["rounds"]),
+        "pool": lambda: bench_pool(sizes["rounds"]),
         "rasterize": lambda: bench_rasterize(sizes["pdf_pages"]),
         "hash": lambda: bench_hash(sizes["mib"]),
         "search": lambda: search_bench.run(

@@ -71,3 +71,19 @@ def test_an_archive_from_before_the_log_is_logged_by_migrate(archive, seal_scan,
         assert report.log is not None and report.log.size == 3
         assert Archive.migrate(archive.home) == (head_revision(), head_revision())
         assert audit_archive(migrated, record_events=False).log.size == 3
+
+
+def test_the_schema_head_every_command_checks_is_the_newest_migration(tmp_path) -> None:
+    """archive.db names the head revision itself (so start-up needs no alembic): a new
+    migration without a new SCHEMA_HEAD fails here, not in every command."""
+    from alembic.script import ScriptDirectory
+
+    from archive.db import SCHEMA_HEAD, alembic_config, current_revision
+
+    assert ScriptDirectory.from_config(alembic_config(None)).get_current_head() == SCHEMA_HEAD
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    assert current_revision(engine) is None  # no schema yet
+    upgrade_schema(engine)
+    with engine.connect() as connection:
+        recorded = MigrationContext.configure(connection).get_current_revision()
+    assert current_revision(engine) == recorded == SCHEMA_HEAD
