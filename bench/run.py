@@ -154,10 +154,14 @@ def bench_ocr(pages: int, rounds: int) -> Section:
         "does besides OCR: the one read and staging of each input, clean-up (grey, denoise, "
         "upscale, orientation check, deskew), the words' boxes and the text layer from the same "
         "tesseract run, the PDF/A-2b archival copy, metadata, sealing (fsync, Ed25519, SQLite "
-        "commit), indexing, and about 1.2 s of start-up once per run (Python imports, opening "
+        "commit), indexing, and about 0.9 s of start-up once per run (Python imports, opening "
         "the archive and index, checking tesseract's languages), which is why the ratio falls "
         "as batches grow. tesseract's default OpenMP threads are slower on 2 cores than one "
-        "thread, so luutru sets OMP_THREAD_LIMIT=1.",
+        "thread, so luutru sets OMP_THREAD_LIMIT=1. --workers N runs N tesseracts at once and "
+        "reads one input ahead, whose decoding and clean-up run while they work: with "
+        "--workers 1 that Python work has the second core to itself, which is why it can be "
+        "under raw tesseract's time (whose own PNG decoding luutru replaces by a raw grey "
+        "TIFF); --workers 2 against 2 raw at a time is the like-for-like row.",
     )
 
 

@@ -157,7 +157,7 @@ def _as_rgb(visual: Image.Image) -> Image.Image:
         return background
     if visual.mode.startswith("I") or visual.mode == "F":  # 16/32-bit grey scans
         return visual.convert("I").point(lambda v: v / 256).convert("L")
-    return visual.convert("RGB")
+    return visual if visual.mode == "RGB" else visual.convert("RGB")  # convert would copy
 
 
 def _srgb_output_intent(pdf: pikepdf.Pdf) -> pikepdf.Dictionary:

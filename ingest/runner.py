@@ -2,11 +2,11 @@
 
 Results come back to the caller's thread one by one (``on_result``), in completion order, so
 the caller can index, print and show progress without locking. No more inputs are started
-than there are workers, so that when the run must stop (a fault of the archive, the disk or the
-database; SIGINT or SIGTERM) nothing more is started, the inputs already under way finish and
-are reported, and the caller learns exactly what was sealed. A killed run loses nothing either:
-records committed before the kill stay, and running the same command again skips them as
-duplicates and finishes the rest.
+than there are workers and READ_AHEAD, so that when the run must stop (a fault of the
+archive, the disk or the database; SIGINT or SIGTERM) nothing more is started, the inputs
+already under way finish and are reported, and the caller learns exactly what was sealed. A
+killed run loses nothing either: records committed before the kill stay, and running the
+same command again skips them as duplicates and finishes the rest.
 """
 
 from __future__ import annotations
@@ -18,9 +18,18 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from PIL import Image
+
 from archive.errors import Interrupted, LuutruError
 from archive.text import path_text
-from ingest.contracts import IngestContext, IngestResult, IngestStep, Status
+from ingest.contracts import (
+    IngestContext,
+    IngestResult,
+    IngestStep,
+    OcrEngine,
+    RecognizedPage,
+    Status,
+)
 from ingest.pipeline import PIPELINE, ingest_one
 from ingest.workspace import Workspace
 
@@ -28,6 +37,8 @@ from ingest.workspace import Workspace
 LITTER_NAMES = frozenset({"thumbs.db", "ehthumbs.db", "desktop.ini", ".ds_store"})
 LITTER_SUFFIXES = (".tmp",)
 LITTER_PREFIXES = ("~$", "._")
+# Inputs under way beyond the workers, whose Python steps fill the time tesseract runs.
+READ_AHEAD = 1
 
 
 def is_scanner_litter(name: str) -> bool:
@@ -164,15 +175,20 @@ def _run_pool(
     results: list[IngestResult],
     steps: list[IngestStep],
 ) -> None:
-    """Run ``inputs`` on ``workers`` threads, delivering each result as it comes; raise the
-    first archive-level fault once every input started has finished."""
+    """Run ``inputs``, ``workers`` pages in OCR at once, delivering each result as it comes;
+    raise the first archive-level fault once every input started has finished."""
     fault: BaseException | None = None
     pending = iter(inputs)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
+    # ``workers`` pages are recognised at once, and one input more is under way: its reading
+    # and clean-up, and the others' PDF/A and sealing, run while tesseract has every slot, so
+    # that tesseract never waits for Python (it did, a tenth of a batch's time on 2 cores).
+    context = replace(context, ocr=OcrSlots(context.ocr, workers))
+    in_flight = workers + READ_AHEAD
+    with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="ingest") as pool:
         running: set[Future[IngestResult]] = set()
 
         def start_more() -> None:
-            while len(running) < workers and fault is None and not stop.is_set():
+            while len(running) < in_flight and fault is None and not stop.is_set():
                 source = next(pending, None)
                 if source is None:
                     return
@@ -195,3 +211,26 @@ def _run_pool(
             start_more()
     if fault is not None:
         raise fault
+
+
+class OcrSlots:
+    """``engine``, recognising at most ``slots`` pages at once (OCR and orientation alike):
+    tesseract's processes, what --workers counts, are the CPU and memory a run takes."""
+
+    def __init__(self, engine: OcrEngine, slots: int) -> None:
+        self.name = engine.name
+        self._engine = engine
+        self._slots = threading.BoundedSemaphore(slots)
+
+    def check(self, languages: str) -> None:
+        self._engine.check(languages)
+
+    def recognize(
+        self, page: Image.Image, languages: str, dpi: float = 300.0, work_dir: Path | None = None
+    ) -> RecognizedPage:
+        with self._slots:
+            return self._engine.recognize(page, languages, dpi, work_dir=work_dir)
+
+    def orientation(self, page: Image.Image, work_dir: Path | None = None) -> int | None:
+        with self._slots:
+            return self._engine.orientation(page, work_dir=work_dir)

@@ -4,6 +4,7 @@ import io
 import os
 import random
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from archive.models import AccessLevel
 from archive.repository import Archive
 from ingest.contracts import IngestContext, IngestSettings, RecognizedPage, Status
 from ingest.pipeline import PIPELINE, ingest_one
-from ingest.runner import collect_inputs, run_ingest
+from ingest.runner import READ_AHEAD, collect_inputs, run_ingest
 from ingest.tesseract_ocr import TesseractEngine
 
 
@@ -140,8 +141,9 @@ def test_an_archive_fault_stops_the_run_and_reports_what_was_sealed(
     with pytest.raises(StorageError, match="No space"):
         run_ingest(scans, _context(archive, CountingOcr(fail_at=3)), 2, delivered.append)
     sealed = [r for r in delivered if r.status is Status.SEALED]
-    # Nothing past the fault was started, and everything sealed was reported.
-    assert 2 <= len(sealed) <= 3 and len(delivered) == len(sealed)
+    # Nothing past the fault was started (2 workers and the inputs read ahead, one of which
+    # may have finished first), and everything sealed was reported.
+    assert 2 <= len(sealed) <= 2 + READ_AHEAD + 1 and len(delivered) == len(sealed)
     assert archive.count_records() == len(sealed)
     assert archive.quarantined() == []
 
@@ -154,7 +156,9 @@ def test_a_stop_request_finishes_the_inputs_under_way_and_no_more(
     delivered = []
     with pytest.raises(Interrupted, match="Run the same command again"):
         run_ingest(scans, _context(archive, CountingOcr(stop=stop)), 2, delivered.append, stop)
-    assert 2 <= len(delivered) <= 3
+    # Under way when the stop came: the second input, the first if it had not finished, and
+    # those started in its place up to 2 workers and the inputs read ahead.
+    assert 2 <= len(delivered) <= 2 + READ_AHEAD + 1
     assert archive.count_records() == len(delivered)
     rest = run_ingest(scans, _context(archive, CountingOcr()), 2)
     assert sorted(r.status.value for r in rest).count("duplicate") == len(delivered)
@@ -242,3 +246,32 @@ def test_the_archive_home_is_never_ingested(archive: Archive, sample_scans: list
     assert archive.count_records() == before
     assert archive.quarantined() == []
     assert not list(archive.home.quarantine_dir.rglob("*.pem"))
+
+
+class OverlapOcr(CountingOcr):
+    """Counts how many pages are being recognised at once, and the most it saw."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = self.most = 0
+
+    def recognize(
+        self, page: Image.Image, languages: str, dpi: float = 300.0, work_dir: Path | None = None
+    ) -> RecognizedPage:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        time.sleep(0.05)  # long enough for every thread to want the engine at once
+        with self.lock:
+            self.now -= 1
+        return super().recognize(page, languages, dpi, work_dir)
+
+
+def test_workers_bound_the_pages_recognised_at_once_not_the_inputs_read(
+    archive: Archive, tmp_path: Path
+) -> None:
+    """--workers is how many tesseracts run: the input read ahead waits for a free one."""
+    ocr = OverlapOcr()
+    results = run_ingest(_scans(tmp_path / "scans", 12), _context(archive, ocr), 2)
+    assert [r.status for r in results] == [Status.SEALED] * 12
+    assert ocr.most == 2 and ocr.calls == 12
