@@ -184,8 +184,11 @@ class Page:
     dpi: float
     known_text: RecognizedPage | None = None
     # The page as the archival copy shows it: the scan's own colours (stamps are red), turned
-    # and straightened with ``image`` but not greyed, denoised or resampled for OCR.
+    # with ``image`` but not greyed, denoised or resampled for OCR.
     visual: Image.Image | None = None
+    # Degrees (clockwise) by which the archival copy turns ``visual`` when it draws it, as
+    # deskew turned ``image``: the scan's own pixels are kept, never resampled to straighten.
+    visual_tilt: float = 0.0
     # Which file of the input the page is in, when it is not the input itself (an edXML
     # package's "attachment 'phu-luc.pdf'"); pages are numbered within that file.
     origin: str = ""

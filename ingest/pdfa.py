@@ -16,10 +16,10 @@ in the record byte for byte.
 from __future__ import annotations
 
 import io
+import math
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from importlib import metadata as package_metadata
 from pathlib import Path
 
@@ -73,16 +73,19 @@ class ArchivalCopy:
     def page_count(self) -> int:
         return len(self._pdf.pages)
 
-    def add_page(self, visual: Image.Image, text_layer_pdf: bytes) -> None:
+    def add_page(self, visual: Image.Image, text_layer_pdf: bytes, tilt: float = 0.0) -> None:
+        """``visual`` under the page's text layer, turned clockwise by ``tilt`` degrees about
+        the page's centre (the deskew of the image the layer was read from)."""
         layer = pikepdf.Pdf.open(io.BytesIO(text_layer_pdf))
         if len(layer.pages) != 1:
             raise ValueError(f"a text layer must be one page, not {len(layer.pages)}")
         self._layers.append(layer)
         self._pdf.pages.append(layer.pages[0])
         page = self._pdf.pages[-1]
-        left, bottom, right, top = (Decimal(str(v)) for v in page.mediabox)
+        box = tuple(float(v) for v in page.mediabox)
         image = page.add_resource(_image_stream(self._pdf, visual), Name.XObject, prefix="Scan")
-        draw = f"q {right - left} 0 0 {top - bottom} {left} {bottom} cm {image} Do Q\n"
+        matrix = " ".join(f"{v:.6f}" for v in _placement(box, visual.size, tilt))
+        draw = f"q {matrix} cm {image} Do Q\n"
         # Under the text layer: prepended, so the invisible words stay on top for selection.
         page.contents_add(pikepdf.Stream(self._pdf, draw.encode("ascii")), prepend=True)
 
@@ -115,6 +118,34 @@ class ArchivalCopy:
         for layer in self._layers:
             layer.close()
         self._layers.clear()
+
+
+def _placement(
+    box: tuple[float, ...], size: tuple[int, int], tilt: float
+) -> tuple[float, float, float, float, float, float]:
+    """The ``cm`` matrix drawing an image of ``size`` pixels (PDF's unit square) over the
+    page ``box``, turned clockwise by ``tilt`` degrees about its centre. The box is the
+    turned page's, as Pillow's ``rotate(expand=True)`` made it: the unturned page is the
+    rectangle of the image's proportions whose turned bounds fill it."""
+    left, bottom, right, top = box
+    width, height = right - left, top - bottom
+    if not tilt:
+        return (width, 0.0, 0.0, height, left, bottom)
+    theta = math.radians(-tilt)  # PDF's y runs up: clockwise on the page is negative
+    cos, sin = math.cos(theta), math.sin(theta)
+    aspect = size[0] / size[1]
+    # The turned bounds: width = w|cos| + h|sin|, with w = aspect * h.
+    h = width / (aspect * abs(cos) + abs(sin))
+    w = aspect * h
+    centre_x, centre_y = left + width / 2, bottom + height / 2
+    return (
+        cos * w,
+        sin * w,
+        -sin * h,
+        cos * h,
+        centre_x - (cos * w - sin * h) / 2,
+        centre_y - (sin * w + cos * h) / 2,
+    )
 
 
 def _image_stream(pdf: pikepdf.Pdf, visual: Image.Image) -> pikepdf.Stream:

@@ -220,7 +220,7 @@ def _add_to_archival_copy(item: WorkItem, page: Page, recognized: RecognizedPage
         _no_archival_copy(item, f"the OCR engine gave no text layer for {page.where}")
         return
     try:
-        item.archival.add_page(page.visual, recognized.text_layer_pdf)
+        item.archival.add_page(page.visual, recognized.text_layer_pdf, page.visual_tilt)
     except (pikepdf.PdfError, ValueError, OSError) as exc:
         _no_archival_copy(item, f"{page.where} could not be laid out: {exc}")
 
