@@ -244,7 +244,8 @@ class TantivyIndex:
         with _engine_faults("searching"):
             self._reload_if_committed()
             searcher = self._index.searcher()
-        options: dict[str, Any] = {"limit": request.limit, "offset": request.offset}
+        # tantivy's top-docs collector panics on a limit of 0: ask for one, show none.
+        options: dict[str, Any] = {"limit": max(1, request.limit), "offset": request.offset}
         if request.sort is not Sort.RELEVANCE:
             options["order_by_field"] = "date_num"
             options["order"] = (
@@ -256,7 +257,7 @@ class TantivyIndex:
         prefixes = request.query.highlight_prefixes()
         hits = [
             self._hit(searcher.doc(address), score, words, prefixes)
-            for score, address in result.hits
+            for score, address in result.hits[: max(0, request.limit)]
         ]
         facets = self._facets(searcher, built) if request.facets else {}
         return SearchResults(int(getattr(result, "count", 0) or 0), hits, facets)

@@ -277,6 +277,13 @@ def test_facets_count_what_was_found(index: SearchIndex) -> None:
     assert counts["issuer"]["CHÍNH PHỦ"] == 1
 
 
+def test_a_page_of_no_hits_still_counts_them(index: SearchIndex) -> None:
+    """limit 0 asks for the total alone (tantivy's collector refuses a limit of 0 with a
+    panic, which no caller should meet)."""
+    results = index.search(SearchRequest.of("30/2020/NĐ-CP", PUBLIC, limit=0))
+    assert results.total == 4 and results.hits == []
+
+
 def test_a_confidential_record_never_changes_what_a_public_reader_sees(
     index: SearchIndex, tmp_path: Path
 ) -> None:
