@@ -23,7 +23,7 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -85,25 +85,7 @@ def locked_temp_file(directory: Path, prefix: str = TEMP_PREFIX) -> tuple[int, P
 
 def remove_stale_temp_files(directory: Path, prefix: str = TEMP_PREFIX) -> int:
     """Remove temp files of killed runs (unlocked and older than a minute); return how many."""
-    removed = 0
-    now = time.time()
-    for path in directory.glob(f"{prefix}*"):
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError:
-            continue
-        try:
-            if now - os.fstat(fd).st_mtime < STALE_AFTER_SECONDS:
-                continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                continue  # a live writer holds it
-            path.unlink(missing_ok=True)
-            removed += 1
-        finally:
-            os.close(fd)
-    return removed
+    return _remove_stale(directory, prefix, 0, lambda path: path.unlink(missing_ok=True))
 
 
 def locked_temp_directory(directory: Path, prefix: str = TEMP_PREFIX) -> tuple[int, Path]:
@@ -118,21 +100,29 @@ def locked_temp_directory(directory: Path, prefix: str = TEMP_PREFIX) -> tuple[i
 def remove_stale_temp_directories(directory: Path, prefix: str = TEMP_PREFIX) -> int:
     """Remove the temp folders of killed runs (unlocked and older than a minute) with all they
     hold; return how many. A link is never followed, a live run's folder stays."""
+    return _remove_stale(
+        directory, prefix, os.O_DIRECTORY, lambda path: shutil.rmtree(path, ignore_errors=True)
+    )
+
+
+def _remove_stale(
+    directory: Path, prefix: str, open_flags: int, remove: Callable[[Path], object]
+) -> int:
     removed = 0
     now = time.time()
     for path in directory.glob(f"{prefix}*"):
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | open_flags)
         except OSError:
-            continue  # gone, a link or not a folder: not ours to remove
+            continue  # gone, a link, or not of the kind asked for: not ours to remove
         try:
             if now - os.fstat(fd).st_mtime < STALE_AFTER_SECONDS:
                 continue
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                continue  # a live run holds it
-            shutil.rmtree(path, ignore_errors=True)
+                continue  # a live writer holds it
+            remove(path)
             removed += 1
         finally:
             os.close(fd)

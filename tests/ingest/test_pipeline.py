@@ -14,21 +14,16 @@ from ingest.contracts import IngestContext, IngestSettings, RecognizedPage, Stat
 from ingest.pipeline import PIPELINE, ingest_one
 from ingest.runner import collect_inputs, run_ingest
 from ingest.tesseract_ocr import TesseractEngine
+from tests.ingest.fake_ocr import FakeOcr
 
 
-class CrashingOcr:
+class CrashingOcr(FakeOcr):
     """Fault injection: an OCR engine that fails like a crashing tesseract."""
 
     name = "crashing"
 
     def __init__(self, error: Exception) -> None:
         self.error = error
-
-    def check(self, languages: str) -> None:
-        return None
-
-    def orientation(self, page: Image.Image, work_dir: Path | None = None) -> int | None:
-        return None
 
     def recognize(
         self, page: Image.Image, languages: str, dpi: float = 300.0, work_dir: Path | None = None
@@ -167,19 +162,13 @@ def test_parallel_workers_give_the_same_records(archive: Archive, sample_scans: 
     assert archive.count_records() == 3
 
 
-class RewritingOcr:
+class RewritingOcr(FakeOcr):
     """Fault injection: the scanner rewrites the file while it is being recognised."""
 
     name = "rewriting"
 
     def __init__(self, source: Path) -> None:
         self.source = source
-
-    def check(self, languages: str) -> None:
-        return None
-
-    def orientation(self, page: Image.Image, work_dir: Path | None = None) -> int | None:
-        return None
 
     def recognize(
         self, page: Image.Image, languages: str, dpi: float = 300.0, work_dir: Path | None = None

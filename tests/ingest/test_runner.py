@@ -17,6 +17,7 @@ from ingest.contracts import IngestContext, IngestSettings, RecognizedPage, Stat
 from ingest.pipeline import PIPELINE, ingest_one
 from ingest.runner import READ_AHEAD, collect_inputs, run_ingest
 from ingest.tesseract_ocr import TesseractEngine
+from tests.ingest.fake_ocr import FakeOcr
 
 
 def _png(seed: int) -> bytes:
@@ -25,7 +26,7 @@ def _png(seed: int) -> bytes:
     return buffer.getvalue()
 
 
-class CountingOcr:
+class CountingOcr(FakeOcr):
     """Fault injection: an OCR engine whose Nth page meets a failing archive disk."""
 
     name = "counting"
@@ -35,12 +36,6 @@ class CountingOcr:
         self.fail_at = fail_at
         self.stop = stop
         self.lock = threading.Lock()
-
-    def check(self, languages: str) -> None:
-        return None
-
-    def orientation(self, page: Image.Image, work_dir: Path | None = None) -> int | None:
-        return None
 
     def recognize(
         self, page: Image.Image, languages: str, dpi: float = 300.0, work_dir: Path | None = None
