@@ -95,7 +95,8 @@ def bench_ocr(pages: int, rounds: int) -> Section:
         turn = (1.0 + n % 3 * 0.5) * (1 if n % 2 else -1)
         askew = page.rotate(turn, expand=True, fillcolor="white", resample=Image.Resampling.BICUBIC)
         askew.save(tilted / f"page{n:03d}.png", dpi=(200, 200))
-    files = sorted(str(p) for p in scans.iterdir())
+    inputs = {folder: sorted(str(p) for p in folder.iterdir()) for folder in (scans, tilted)}
+    files = inputs[scans]
     one = 'tesseract "$1" - -l vie+eng >/dev/null 2>&1'
     # tesseract's own threads, on a few pages only: it is the slow way, shown to say why not.
     sample = files[:OPENMP_SAMPLE_PAGES]
@@ -106,10 +107,10 @@ def bench_ocr(pages: int, rounds: int) -> Section:
     luutru: dict[tuple[int, Path], list[tuple[float, int]]] = {run: [] for run in runs}
     for _ in range(rounds):
         for parallel, folder in runs:
-            inputs = sorted(str(p) for p in folder.iterdir())
             os.environ["OMP_THREAD_LIMIT"] = "1"
             try:
-                raw[parallel, folder].append(_run_child(_raw_parallel(one, parallel, inputs)))
+                pages_at_once = _raw_parallel(one, parallel, inputs[folder])
+                raw[parallel, folder].append(_run_child(pages_at_once))
             finally:
                 del os.environ["OMP_THREAD_LIMIT"]
             home = WORK / f"ocr-home-{parallel}"
