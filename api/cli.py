@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -27,6 +26,7 @@ from api.cli_common import (
     reported,
     run_watching,
     run_with_progress,
+    shown,
     stop_on_signals,
 )
 from api.cli_integrity import evidence, keys_app, log_app, verify, warn_unencrypted
@@ -103,7 +103,7 @@ def init(
         with opened(ctx, home):
             pass
     state = "created" if report.created_config else "already there, checked"
-    out.print(f"Archive home {escape(str(report.home))}: {state}.")
+    out.print(f"Archive home {shown(str(report.home))}: {state}.")
     key_state = "new key" if report.created_key else "existing key"
     out.print(f"Signing key (Ed25519, {key_state}): id {report.key_id}")
     out.print(
@@ -266,9 +266,9 @@ def show(
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     for key in ("title", "series_code", "access", "closed_year", "source_name", "ingested_at"):
-        table.add_row(key, escape(str(view[key] if view[key] is not None else "")))
+        table.add_row(key, shown(str(view[key] if view[key] is not None else "")))
     for key, value in view["metadata"].items():
-        table.add_row(key, escape(str(value if value is not None else "")))
+        table.add_row(key, shown(str(value if value is not None else "")))
     if view["seal"]:
         table.add_row("seal", f"{view['seal']['algorithm']} key {view['seal']['key_id']}")
     out.print(table)
@@ -285,18 +285,18 @@ def show(
             changes.add_column(column, overflow="fold")
         for c in view["changes"]:
             cells = (c["changed_at"], c["changed_by"], c["field"], c["old"], c["new"], c["reason"])
-            changes.add_row(*(escape(str(v if v is not None else "")) for v in cells))
+            changes.add_row(*(shown(str(v if v is not None else "")) for v in cells))
         out.print(changes)
-    out.print(Panel(escape(view["text"]) or "(no text)", title="Text"))
+    out.print(Panel(shown(view["text"]) or "(no text)", title="Text"))
 
 
 def _print_provenance(view: dict[str, Any]) -> None:
     for check in view["signatures"]:
         colour = "green" if check["status"] == "valid" else "red"
         out.print(
-            f"Signature [{colour}]{check['status']}[/]: {escape(check['signer'])}"
-            f" ({escape(check.get('signing_time') or 'no signing time')})"
-            + (f" — {escape(check['reason'])}" if check.get("reason") else "")
+            f"Signature [{colour}]{check['status']}[/]: {shown(check['signer'])}"
+            f" ({shown(check.get('signing_time') or 'no signing time')})"
+            + (f" — {shown(check['reason'])}" if check.get("reason") else "")
         )
     for entry in view["log"]:
         out.print(f"Log entry {entry['seq']} ({entry['kind']}), {entry['logged_at']}")
@@ -305,9 +305,7 @@ def _print_provenance(view: dict[str, Any]) -> None:
         for column in ("when", "event", "outcome", "by", "detail"):
             events.add_column(column, overflow="fold")
         for e in view["events"]:
-            events.add_row(
-                e["at"], e["kind"], e["outcome"], escape(e["agent"]), escape(e["detail"])
-            )
+            events.add_row(e["at"], e["kind"], e["outcome"], shown(e["agent"]), shown(e["detail"]))
         out.print(events)
 
 
@@ -360,7 +358,7 @@ def serve(
         with opened(ctx, home):
             pass  # the database and schema are checked before the port is taken
         sock = _listening_socket(host, port)
-    out.print(f"Serving {escape(str(archive_home.root))} on http://{host}:{port}/")
+    out.print(f"Serving {shown(str(archive_home.root))} on http://{host}:{port}/")
     server = uvicorn.Server(uvicorn.Config(application, **UVICORN_SETTINGS))
     server.run(sockets=[sock])
 

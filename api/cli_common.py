@@ -4,6 +4,7 @@ checks, and the ingest progress and report (used by `ingest` and `quarantine ret
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sys
 import threading
@@ -33,6 +34,23 @@ from archive.errors import LuutruError
 from archive.home import ArchiveHome
 from archive.models import AccessLevel
 from ingest.contracts import IngestResult, Status
+
+# Control characters (but newline and tab) and the bidirectional overrides: what could make
+# a terminal do or show something else than the text (an escape sequence in an OCR'd or
+# edXML-supplied title, a right-to-left override in a file name).
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print: every character that drives the terminal shown as its
+    escape (``\\x1b``), so what came from outside is seen, never obeyed."""
+    return _UNPRINTABLE.sub(lambda m: ascii(m.group(0))[1:-1], text)
+
+
+def shown(text: str) -> str:
+    """``text`` from outside, for rich: printable, and its ``[…]`` not read as markup."""
+    return escape(printable(text))
+
 
 out = Console()
 STATUS_COLOURS = {
@@ -75,7 +93,10 @@ def home_of(ctx: typer.Context, home: Path | None) -> ArchiveHome:
 
 
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
+    # Vietnamese stays readable; what JSON leaves raw of the characters that drive a
+    # terminal (C1 controls, bidi overrides) is written as a JSON escape, the same text.
+    text = json.dumps(value, ensure_ascii=False)
+    sys.stdout.write(_UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text) + "\n")
     sys.stdout.flush()
 
 
@@ -85,7 +106,7 @@ def reported() -> Iterator[None]:
     try:
         yield
     except LuutruError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        err.print(f"[bold red]error:[/] {shown(str(exc))}")
         raise typer.Exit(exit_code_for(exc)) from None
 
 
@@ -222,8 +243,8 @@ def run_watching(
 def _print_line(result: IngestResult) -> None:
     note = result.reason or result.warning or ""
     out.print(
-        f"[{STATUS_COLOURS[result.status]}]{result.status.value:<11}[/] {escape(result.path)}"
-        f" {result.record_id or ''} {escape(note)}".rstrip()
+        f"[{STATUS_COLOURS[result.status]}]{result.status.value:<11}[/] {shown(result.path)}"
+        f" {result.record_id or ''} {shown(note)}".rstrip()
     )
 
 
@@ -241,10 +262,10 @@ def _ingest_table(results: list[IngestResult]) -> Table:
         table.add_column(column, overflow="fold")
     for r in results:
         table.add_row(
-            escape(r.path),
+            shown(r.path),
             f"[{STATUS_COLOURS[r.status]}]{r.status.value}[/]",
             r.record_id or "",
-            escape(r.reason or r.warning or ""),
+            shown(r.reason or r.warning or ""),
         )
     return table
 
@@ -267,6 +288,6 @@ def _print_summary(report: IngestReport) -> None:
     if report.index_problem and report.not_indexed:
         err.print(
             f"[yellow]{len(report.not_indexed)} sealed record(s) are not in the search index "
-            f"yet ({escape(report.index_problem)}); the next ingest or 'luutru reindex' adds "
+            f"yet ({shown(report.index_problem)}); the next ingest or 'luutru reindex' adds "
             "them[/]"
         )

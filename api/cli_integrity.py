@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
-from api.cli_common import HomeOption, JsonOption, err, opened, out, print_json, reported
+from api.cli_common import HomeOption, JsonOption, err, opened, out, print_json, reported, shown
 from api.errors import ExitCode
 from api.services import Housekeeping, Services
 from archive import log
@@ -194,7 +193,7 @@ def _print_audit(
     for column in ("record", "files", "result"):
         table.add_column(column, overflow="fold")
     for r in report.records:
-        verdict = "[green]intact[/]" if r.ok else f"[red]{escape('; '.join(r.problems))}[/]"
+        verdict = "[green]intact[/]" if r.ok else f"[red]{shown('; '.join(r.problems))}[/]"
         table.add_row(r.record_id, str(r.files_checked), verdict)
     out.print(table)
     if report.log is not None:
@@ -203,13 +202,13 @@ def _print_audit(
             f"Log: {report.log.size} entries, {report.log.checkpoints} signed checkpoints, {state}"
         )
     for problem in report.all_problems():
-        out.print(f"[red]{escape(problem)}[/]")
-    out.print(escape(_trust_line(report)), style=None if report.pinned else "yellow")
+        out.print(f"[red]{shown(problem)}[/]")
+    out.print(shown(_trust_line(report)), style=None if report.pinned else "yellow")
 
 
 def _report_housekeeping(housekeeping: Housekeeping, loose: list[str], root: Path) -> None:
     for warning in housekeeping.warnings():
-        err.print(f"[yellow]warning: {escape(warning)}[/]")
+        err.print(f"[yellow]warning: {shown(warning)}[/]")
     for record_id in housekeeping.restored:
         err.print(f"[green]restored record {record_id} from its signed manifest and seal[/]")
     if housekeeping.repaired:
@@ -219,10 +218,10 @@ def _report_housekeeping(housekeeping: Housekeeping, loose: list[str], root: Pat
     if loose:
         err.print(
             "[yellow]warning: other users may read this archive; "
-            f"'chmod -R go-rwx {escape(str(root))}' closes it:[/]"
+            f"'chmod -R go-rwx {shown(str(root))}' closes it:[/]"
         )
         for line in loose:
-            err.print(f"[yellow]  {escape(line)}[/]")
+            err.print(f"[yellow]  {shown(line)}[/]")
 
 
 def _verify_bundle(path: Path, trusted: list[str], as_json: bool) -> None:
@@ -242,14 +241,14 @@ def _print_bundle(path: Path, report: BundleReport, as_json: bool) -> None:
         return
     verdict = "[green]valid[/]" if report.ok else "[red]DAMAGED[/]"
     out.print(
-        f"Evidence bundle {escape(str(path))}: {verdict} — record {report.record_id}, "
+        f"Evidence bundle {shown(str(path))}: {verdict} — record {report.record_id}, "
         f"{report.files_checked} file(s), log entry {report.leaf_index} of {report.tree_size} "
-        f"({escape(report.origin)})"
+        f"({shown(report.origin)})"
     )
     for problem in report.problems:
-        out.print(f"[red]  {escape(problem)}[/]")
+        out.print(f"[red]  {shown(problem)}[/]")
     for note in report.notes:
-        out.print(f"[yellow]  {escape(note)}[/]")
+        out.print(f"[yellow]  {shown(note)}[/]")
 
 
 def _verify_file(services: Services, path: Path, anchors: Anchors, as_json: bool) -> None:
@@ -275,10 +274,10 @@ def _verify_file(services: Services, path: Path, anchors: Anchors, as_json: bool
     if as_json:
         print_json({"path": str(path), "sha256": sha256, "archived": bool(found), "records": found})
     elif not found:
-        out.print(f"{escape(str(path))} (sha256 {sha256}) is not in the archive.")
+        out.print(f"{shown(str(path))} (sha256 {sha256}) is not in the archive.")
     for hit in [] if as_json else found:
         state = "[green]intact[/]" if hit["intact"] else "[red]DAMAGED[/]"
-        out.print(f"{escape(str(path))} is the {hit['role']} of record {hit['record_id']}: {state}")
+        out.print(f"{shown(str(path))} is the {hit['role']} of record {hit['record_id']}: {state}")
     if not found:
         raise typer.Exit(ExitCode.NOT_FOUND)
     if not report.ok:
@@ -311,7 +310,7 @@ def evidence(
         )
     else:
         out.print(
-            f"Evidence for record {done.record_id}: {escape(str(done.path))} ({done.files} "
+            f"Evidence for record {done.record_id}: {shown(str(done.path))} ({done.files} "
             f"file(s), log entry {done.leaf_index} of {done.tree_size})"
         )
 

@@ -8,7 +8,6 @@ from datetime import date
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from api.cli_common import (
@@ -23,6 +22,7 @@ from api.cli_common import (
     parse_access,
     print_json,
     run_with_progress,
+    shown,
 )
 from api.errors import ExitCode
 from api.services import IngestReport
@@ -100,7 +100,7 @@ def edit(
         except SearchUnavailable as exc:
             err.print(
                 f"[red]the record was changed and sealed, but the search index could not take "
-                f"it ({escape(str(exc))}): run 'luutru reindex' now; until then search shows "
+                f"it ({shown(str(exc))}): run 'luutru reindex' now; until then search shows "
                 "the old values[/]"
             )
             raise typer.Exit(ExitCode.SEARCH) from None
@@ -112,7 +112,7 @@ def edit(
     for column in ("field", "old", "new"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*(escape(row[key] or "") for key in ("field", "old", "new")))
+        table.add_row(*(shown(row[key] or "") for key in ("field", "old", "new")))
     out.print(table)
 
 
@@ -175,8 +175,8 @@ def quarantine_list(
     for entry, copy in listed:
         table.add_row(
             str(entry.id),
-            escape(entry.source_path),
-            escape(entry.reason),
+            shown(entry.source_path),
+            shown(entry.reason),
             entry.quarantined_at.strftime("%Y-%m-%d %H:%M:%S"),
             "yes" if copy else "no",
         )
@@ -251,6 +251,6 @@ def review(
             f"{p['number']} ({'no text' if p['confidence'] is None else p['confidence']})"
             for p in unsure[r.id]
         )
-        warnings = escape("; ".join(r.warnings or []))
-        table.add_row(r.id, escape(r.title), pages, warnings)
+        warnings = shown("; ".join(r.warnings or []))
+        table.add_row(r.id, shown(r.title), pages, warnings)
     out.print(table)

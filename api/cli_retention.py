@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
-from api.cli_common import HomeOption, JsonOption, opened, out, parse_access, print_json
+from api.cli_common import HomeOption, JsonOption, opened, out, parse_access, print_json, shown
 from api.services import Services
 from archive.fsutil import atomic_write_bytes
 from archive.models import AccessLevel, Event, User
@@ -96,7 +95,7 @@ def users_add(
             {"name": user.name, "role": user.role, "clearance": user.clearance, "api_key": api_key}
         )
         return
-    out.print(f"User {escape(user.name)}: {user.role}, cleared for {user.clearance}.")
+    out.print(f"User {shown(user.name)}: {user.role}, cleared for {user.clearance}.")
     out.print(f"API key (shown once; give it to them in person): {api_key}")
 
 
@@ -121,7 +120,7 @@ def users_list(ctx: typer.Context, as_json: JsonOption = False, home: HomeOption
     for column in ("name", "role", "clearance", "disabled"):
         table.add_column(column)
     for u in found:
-        table.add_row(escape(u.name), u.role, u.clearance, "yes" if u.disabled_at else "")
+        table.add_row(shown(u.name), u.role, u.clearance, "yes" if u.disabled_at else "")
     out.print(table)
 
 
@@ -133,7 +132,7 @@ def users_disable(
     with opened(ctx, home) as services:
         disable_user(services.archive, name)
         _audit(services, "user disabled", name)
-    out.print(f"User {escape(name)} disabled.")
+    out.print(f"User {shown(name)} disabled.")
 
 
 def _audit(services: Services, kind: str, detail: str, agent: str | None = None) -> None:
@@ -183,7 +182,7 @@ def retention_schedule(
         table.add_column(column, overflow="fold")
     for rule in rules.values():
         after = f" (after {rule.transfer_after})" if rule.transfer_after else ""
-        table.add_row(rule.code, escape(rule.title), str(rule.period), rule.action.value + after)
+        table.add_row(rule.code, shown(rule.title), str(rule.period), rule.action.value + after)
     out.print(table)
 
 
@@ -266,7 +265,7 @@ def hold_add(
         print_json(view.__dict__)
     else:
         out.print(
-            f"Hold {view.id} on {view.kind} {escape(view.target)} ({view.records} record(s) named)."
+            f"Hold {view.id} on {view.kind} {shown(view.target)} ({view.records} record(s) named)."
         )
 
 
@@ -296,7 +295,7 @@ def hold_list(ctx: typer.Context, as_json: JsonOption = False, home: HomeOption 
     for column in ("id", "kind", "target", "reason", "by", "since", "released", "records"):
         table.add_column(column, overflow="fold")
     for h in found:
-        table.add_row(str(h.id), h.kind, escape(h.target), escape(h.reason), escape(h.created_by),
+        table.add_row(str(h.id), h.kind, shown(h.target), shown(h.reason), shown(h.created_by),
                       h.created_at[:10], (h.released_at or "")[:10], str(h.records))  # fmt: skip
     out.print(table)
 
@@ -391,7 +390,7 @@ def _print_list(view: ListView, as_json: bool) -> None:
         return
     approvals = ", ".join(a["user"] for a in view.approvals) or "none yet"
     out.print(f"List {view.id} ({view.action}, as of {view.as_of}): {view.status}; proposed by "
-              f"{escape(view.proposed_by)}; approved by {escape(approvals)}")  # fmt: skip
+              f"{shown(view.proposed_by)}; approved by {shown(approvals)}")  # fmt: skip
     for record_id in view.records:
         out.print(f"  {record_id}")
 
@@ -417,7 +416,7 @@ def transfer(
         print_json({"list_id": list_id, "bags": [str(b) for b in bags]})
     else:
         out.print(
-            f"List {list_id}: {len(bags)} bag(s) written to {escape(str(output))} and validated."
+            f"List {list_id}: {len(bags)} bag(s) written to {shown(str(output))} and validated."
         )
 
 
@@ -450,5 +449,5 @@ def audit(
         table.add_column(column, overflow="fold")
     for row in rows:
         when = row.at.isoformat()[:19]
-        table.add_row(when, row.kind, row.record_id or "", escape(row.agent), escape(row.detail))
+        table.add_row(when, row.kind, row.record_id or "", shown(row.agent), shown(row.detail))
     out.print(table)

@@ -10,7 +10,6 @@ from datetime import date
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
@@ -24,6 +23,8 @@ from api.cli_common import (
     out,
     parse_access,
     print_json,
+    printable,
+    shown,
 )
 from archive.models import AccessLevel
 from search.contracts import SearchHit, SearchRequest, Sort
@@ -37,7 +38,7 @@ def _snippet_text(snippet: str) -> Text:
     """Index snippets are HTML-escaped with <b> highlights; a table shows them as bold text."""
     text = Text()
     for i, part in enumerate(_BOLD.split(snippet)):
-        text.append(html.unescape(part), style="bold yellow" if i % 2 else "")
+        text.append(printable(html.unescape(part)), style="bold yellow" if i % 2 else "")
     text.truncate(TABLE_SNIPPET_CHARS, overflow="ellipsis")
     return text
 
@@ -109,32 +110,32 @@ def search(
         raise typer.BadParameter("give words to search for, or a filter", param_hint="QUERY")
     with opened(ctx, home, catch_up_index=True) as services:
         if services.index_note:
-            err.print(f"[dim]{escape(services.index_note)}[/]")
+            err.print(f"[dim]{shown(services.index_note)}[/]")
         results = services.search(request)
     if as_json:
         print_json(results.as_json())
         return
-    table = Table(title=f"{results.total} record(s) for {query!r}")
+    table = Table(title=f"{results.total} record(s) for {shown(repr(query))}")
     columns: dict[str, Callable[[SearchHit], str | Text]] = {
         "record": lambda h: h.record_id,
-        "number": lambda h: escape(h.number),
+        "number": lambda h: shown(h.number),
         "date": lambda h: h.date or "",
-        "title": lambda h: escape(h.title),
+        "title": lambda h: shown(h.title),
         "snippet": lambda h: _snippet_text(h.snippet),
     }
-    shown = {
+    kept = {
         name: cell
         for name, cell in columns.items()
         if name not in ("number", "date") or any(cell(hit) for hit in results.hits)
     }
-    for name in shown:
+    for name in kept:
         table.add_column(name, overflow="fold")
     for hit in results.hits:
-        table.add_row(*(cell(hit) for cell in shown.values()))
+        table.add_row(*(cell(hit) for cell in kept.values()))
     out.print(table)
     for name, counts in results.facets.items():
         if counts:
-            listed = ", ".join(f"{escape(c.value)} ({c.count})" for c in counts[:8])
+            listed = ", ".join(f"{shown(c.value)} ({c.count})" for c in counts[:8])
             out.print(f"[dim]{name}:[/] {listed}")
 
 
@@ -153,4 +154,4 @@ def reindex(ctx: typer.Context, home: HomeOption = None) -> None:
         report = services.reindex(advance)
     out.print(f"Indexed {report.indexed} record(s).")
     for damaged in report.damaged:
-        err.print(f"[yellow]warning: {escape(damaged)}[/]")
+        err.print(f"[yellow]warning: {shown(damaged)}[/]")

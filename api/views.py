@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from archive import log
-from archive.fixity import events_in
 from archive.models import Record
 from archive.repository import Archive
 
@@ -69,9 +67,7 @@ def record_json(record: Record, text: str) -> dict[str, Any]:
 
 def provenance_json(archive: Archive, record_id: str) -> dict[str, Any]:
     """The record's entries in the log and its events (fixity checks …), newest event first."""
-    with archive.faults(), archive.session() as session:
-        entries = log.entries_of(session, record_id)
-        events = events_in(session, record_id)
+    history = archive.history(record_id)
     return {
         "log": [
             {
@@ -80,7 +76,7 @@ def provenance_json(archive: Archive, record_id: str) -> dict[str, Any]:
                 "entry_sha256": e.entry_sha256,
                 "logged_at": e.logged_at.isoformat(),
             }
-            for e in entries
+            for e in history.log
         ],
         "events": [
             {
@@ -90,6 +86,6 @@ def provenance_json(archive: Archive, record_id: str) -> dict[str, Any]:
                 "agent": e.agent,
                 "detail": e.detail,
             }
-            for e in events
+            for e in history.events
         ],
     }

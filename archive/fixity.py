@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from archive import log, merkle
@@ -199,15 +199,3 @@ def _record_events(archive: Archive, report: AuditReport) -> None:
     with archive.faults(), archive.session() as session, session.begin():
         # One executemany: an ORM object a row cost more than checking a small record.
         session.execute(insert(Event), rows)
-
-
-def events_in(session: Session, record_id: str, limit: int = 50) -> list[Event]:
-    """The record's newest ``limit`` events, newest first."""
-    return list(
-        session.scalars(
-            select(Event)
-            .where(Event.record_id == record_id)
-            .order_by(Event.at.desc(), Event.id.desc())
-            .limit(limit)
-        )
-    )

@@ -16,7 +16,7 @@ import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from archive.errors import NotPermitted, UsageError
 from archive.models import AccessLevel, User
@@ -77,11 +77,15 @@ def users(archive: Archive) -> list[User]:
         return list(session.scalars(select(User).order_by(User.name)))
 
 
+# Built once: every API request with a key asks it, and building costs more than running.
+_USER_BY_KEY = select(User).where(User.key_sha256 == bindparam("key_sha256"))
+
+
 def user_by_key(archive: Archive, api_key: str) -> User | None:
     """The active user whose key this is (the API's Bearer token), else None."""
     wanted = key_hash(api_key)
     with archive.faults(), archive.session() as session:
-        user = session.scalar(select(User).where(User.key_sha256 == wanted))
+        user = session.scalar(_USER_BY_KEY, {"key_sha256": wanted})
     if user is None or user.disabled_at is not None:
         return None
     return user if hmac.compare_digest(user.key_sha256, wanted) else None

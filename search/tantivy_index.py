@@ -1,10 +1,15 @@
 """The default search engine: tantivy, on disk under the archive home's index/ directory.
 
-Each searchable text is indexed twice, with the two analyzers of ``search.text``: as written
-(``head``, ``body``) and without diacritics (``head_f``, ``body_f``). ``head`` is what a record
-says of itself (number, title, subject, issuer, keywords) and weighs more than ``body`` (the
-document's text, where other documents are cited); exact spellings weigh more than folded
-ones; a document number matches its record's own ``number_key`` far above any citation.
+Each searchable text is indexed with the two analyzers of ``search.text``: as written
+(``head``, ``body``) and without diacritics (``head_f``; ``all_f``, head and body together).
+``head`` is what a record says of itself (number, title, subject, issuer, keywords) and
+weighs more than ``body`` (the document's text, where other documents are cited); exact
+spellings weigh more than folded ones; a document number matches its record's own
+``number_key`` far above any citation.
+
+Whether a document matches is ``all_f``'s alone: a token as written folds to the same token
+at the same place, so whatever matches as written matches folded. The other fields only add
+to the score of what ``all_f`` found, so a query walks one posting list a word, not four.
 
 Writes are buffered: ``add`` hands documents to one writer held by this object, ``commit``
 makes them durable. tantivy allows one writer per index across processes, so another
@@ -25,6 +30,7 @@ import tantivy
 
 from archive.errors import SearchUnavailable
 from archive.models import AccessLevel
+from archive.text import fold
 from search.contracts import (
     FACETS,
     FacetCount,
@@ -39,15 +45,21 @@ from search.text import ANALYZERS, EXACT, FOLDED, make_snippet, snippet_source
 
 # 3: the body is no longer stored whole, only what snippets read of it (``snippet_source``)
 # and its length: a page of hits on 200 KB documents loaded 2 MB of text for 10 snippets.
-SCHEMA_VERSION = "3"
+# 4: ``all_f`` (head and body, folded) decides matches, in place of ``body_f``.
+SCHEMA_VERSION = "4"
 WRITER_HEAP_BYTES = 128 * 1024 * 1024
 WRITER_THREADS = 2
 WRITER_WAIT_SECONDS = 30.0
 FACET_SIZE = 15
+MATCHES = "_matches"  # the aggregation that counts, beside the facets'
 META_FILE = "meta.json"  # what tantivy rewrites on every commit
-# Score weights: a record's own words above its text, exact spelling above folded.
+# Score weights (every engine's): a record's own words above its text, exact spelling above
+# folded. Here ``MATCHING`` takes ``body_f``'s weight and the others add to it.
 BOOST = {"head": 6.0, "head_f": 4.0, "body": 2.0, "body_f": 1.0}
 NUMBER_BOOST = 40.0
+MATCHING = "all_f"
+_ADDED = {field: boost for field, boost in BOOST.items() if field != "body_f"}
+_AS_WRITTEN = ("head", "body")
 MUST, SHOULD, MUST_NOT = tantivy.Occur.Must, tantivy.Occur.Should, tantivy.Occur.MustNot
 
 
@@ -69,7 +81,7 @@ def _schema() -> tantivy.Schema:
     b.add_text_field("head", tokenizer_name=EXACT)
     b.add_text_field("head_f", tokenizer_name=FOLDED)
     b.add_text_field("body", tokenizer_name=EXACT)
-    b.add_text_field("body_f", tokenizer_name=FOLDED)
+    b.add_text_field(MATCHING, tokenizer_name=FOLDED)
     b.add_bytes_field("snippet_source", stored=True)  # UTF-8; stored, not indexed
     b.add_integer_field("body_chars", stored=True)
     return b.build()
@@ -177,7 +189,7 @@ class TantivyIndex:
             head=head,
             head_f=head,
             body=doc.body,
-            body_f=doc.body,
+            all_f=f"{head}\n{doc.body}",
             snippet_source=snippet_source(doc.body).encode("utf-8"),
             body_chars=len(doc.body),
         )
@@ -251,16 +263,21 @@ class TantivyIndex:
             options["order"] = (
                 tantivy.Order.Desc if request.sort is Sort.NEWEST else tantivy.Order.Asc
             )
+        # Facets visit every match anyway, and count them in the same pass; the top hits
+        # alone can then skip most matches (block-max WAND) rather than count them too.
         with _engine_faults("searching"):
-            result = searcher.search(built, count=True, **options)
+            result = searcher.search(built, count=not request.facets, **options)
+            counted = self._query(request, scored=False) if request.facets else None
+            total, facets = (None, {}) if counted is None else self._facets(searcher, counted)
         words = request.query.highlight_words()
         prefixes = request.query.highlight_prefixes()
         hits = [
             self._hit(searcher.doc(address), score, words, prefixes)
             for score, address in result.hits[: max(0, request.limit)]
         ]
-        facets = self._facets(searcher, built) if request.facets else {}
-        return SearchResults(int(getattr(result, "count", 0) or 0), hits, facets)
+        if total is None:
+            total = int(getattr(result, "count", 0) or 0)
+        return SearchResults(total, hits, facets)
 
     def _hit(self, doc: Any, score: Any, words: list[str], prefixes: tuple[str, ...]) -> SearchHit:
         date_num = int(doc["date_num"][0]) if doc["date_num"] else 0
@@ -283,15 +300,19 @@ class TantivyIndex:
 
     def _facets(
         self, searcher: tantivy.Searcher, query: tantivy.Query
-    ) -> dict[str, list[FacetCount]]:
+    ) -> tuple[int, dict[str, list[FacetCount]]]:
+        """How many documents match, and the facets' counts among them."""
         fields = {"doc_type": "doc_type", "issuer": "issuer", "year": "year"}
-        spec = {
+        spec: dict[str, Any] = {
             name: {
                 "terms": {"field": fields[name], "size": FACET_SIZE * (3 if name == "year" else 1)}
             }
             for name in FACETS
         }
+        # Every document has a date_num (0 when undated): its values are the matches.
+        spec[MATCHES] = {"value_count": {"field": "date_num"}}
         found = searcher.aggregate(query, spec)
+        total = int(found.get(MATCHES, {}).get("value", 0))
         facets = {}
         for name in FACETS:
             buckets = found.get(name, {}).get("buckets", [])
@@ -303,7 +324,7 @@ class TantivyIndex:
             if name == "year":
                 counts.sort(key=lambda c: c.value, reverse=True)
             facets[name] = counts
-        return facets
+        return total, facets
 
     # --- building queries --------------------------------------------------------------
 
@@ -323,31 +344,43 @@ class TantivyIndex:
             return self._term(field, tokens[0])
         return tantivy.Query.phrase_query(self._schema, field, list[str | tuple[int, str]](tokens))
 
-    def _item_query(self, item: Item) -> tantivy.Query | None:
-        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+    def _item_query(self, item: Item, scored: bool = True) -> tantivy.Query | None:
+        """One word, phrase, prefix or number: what matches it (``MATCHING``), and, when
+        ``scored``, what adds to the score of a match."""
         if isinstance(item, Notation):
-            clauses.append(
-                (
-                    SHOULD,
-                    tantivy.Query.boost_query(self._term("number_key", item.key), NUMBER_BOOST),
-                )
-            )
-            item = Words(item.words, phrase=True)
-        for field, boost in BOOST.items():
+            number = self._term("number_key", item.key)
+            words = self._item_query(Words(item.words, phrase=True), scored)
+            if scored:
+                number = tantivy.Query.boost_query(number, NUMBER_BOOST)
+            return number if words is None else _any_of([number, words])
+        matched = self._words_query(MATCHING, item)
+        if matched is None or not scored:
+            return matched
+        if BOOST["body_f"] != 1.0:
+            matched = tantivy.Query.boost_query(matched, BOOST["body_f"])
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = [(MUST, matched)]
+        # Words typed without diacritics have no spelling to prefer: the fields as written
+        # would only favour text that lacks them (OCR's "hồ so"), at the cost of two more
+        # posting lists a word.
+        typed_plain = all(fold(word) == word for word in item.words)
+        for field, boost in _ADDED.items():
+            if typed_plain and field in _AS_WRITTEN:
+                continue
             query = self._words_query(field, item)
             if query is not None:
                 clauses.append((SHOULD, tantivy.Query.boost_query(query, boost)))
-        return tantivy.Query.boolean_query(clauses) if clauses else None
+        return tantivy.Query.boolean_query(clauses)
 
     def _filter_clauses(self, filters: Filters, clearance: AccessLevel) -> list[Any]:
-        clauses: list[Any] = [
-            (
-                MUST,
-                tantivy.Query.range_query(
-                    self._schema, "access_rank", tantivy.FieldType.Integer, 0, clearance.rank
-                ),
-            )
+        # The ranks permitted, each as its term: a range query on the rank scans its column
+        # and cost a quarter of a search; terms are posting lists the engine skips through.
+        permitted = [
+            self._term_int("access_rank", level.rank)
+            for level in AccessLevel
+            if clearance.permits(level)
         ]
+        access = permitted[0] if len(permitted) == 1 else _any_of(permitted)
+        clauses: list[Any] = [(MUST, access)]
         if filters.doc_type:
             clauses.append((MUST, self._term("doc_type_key", key_of(filters.doc_type))))
         if filters.series:
@@ -373,27 +406,27 @@ class TantivyIndex:
         return clauses
 
     def _term_int(self, field: str, value: int) -> tantivy.Query:
-        return tantivy.Query.range_query(
-            self._schema, field, tantivy.FieldType.Integer, value, value
-        )
+        return tantivy.Query.term_query(self._schema, field, value)
 
-    def _query(self, request: SearchRequest) -> tantivy.Query | None:
+    def _query(self, request: SearchRequest, *, scored: bool = True) -> tantivy.Query | None:
+        """The request as a query; ``scored=False``: the same matches, unscored, for
+        counting them (``MATCHING`` alone)."""
         parsed, filters = request.query, request.all_filters
         clauses = self._filter_clauses(filters, request.clearance)
         for group in parsed.required:
-            alternatives = [q for q in (self._item_query(item) for item in group) if q is not None]
+            alternatives = [
+                q for q in (self._item_query(item, scored) for item in group) if q is not None
+            ]
             if not alternatives:
                 return None  # a word that cannot be searched matches nothing
             clauses.append(
                 (
                     MUST,
-                    alternatives[0]
-                    if len(alternatives) == 1
-                    else tantivy.Query.boolean_query([(SHOULD, q) for q in alternatives]),
+                    alternatives[0] if len(alternatives) == 1 else _any_of(alternatives),
                 )
             )
         for item in parsed.excluded:
-            query = self._item_query(item)
+            query = self._item_query(item, scored=False)
             if query is not None:
                 clauses.append((MUST_NOT, query))
         if not parsed.required:
@@ -401,6 +434,10 @@ class TantivyIndex:
                 return None  # nothing asked
             clauses.append((MUST, tantivy.Query.all_query()))
         return tantivy.Query.boolean_query(clauses)
+
+
+def _any_of(queries: list[tantivy.Query]) -> tantivy.Query:
+    return tantivy.Query.boolean_query([(SHOULD, query) for query in queries])
 
 
 def _num(day: Any) -> int:

@@ -364,3 +364,35 @@ def test_snippets_highlight_folded_matches(index: SearchIndex) -> None:
         assert "<b>trục</b> <b>liên</b> <b>thông</b>" in hit.snippet.lower()
     (decision,) = index.search(SearchRequest.of("ke hoach", PUBLIC)).hits
     assert decision.snippet.startswith("Căn cứ")  # a short text is shown from its start
+
+
+_QUERY_WORDS = [
+    "chuyển", "chuyen", "đổi", "doi", "số", "so", "kế", "hoạch", "hóa", "hoa", "tài", "liệu",
+    "văn", "thư", "chính", "phủ", "1482/QĐ-UBND", "1482/qd-ubnd", "30/2020/NĐ-CP", "mật",
+    "ủy", "ban", "tỉnh", "bình", "năm", "2024", "nghị", "định",
+]  # fmt: skip
+_QUERY_PIECES = st.one_of(
+    st.sampled_from(_QUERY_WORDS),
+    st.sampled_from(_QUERY_WORDS).map(lambda w: "-" + w),
+    st.sampled_from(_QUERY_WORDS).map(lambda w: w[:2] + "*"),
+    st.lists(st.sampled_from(_QUERY_WORDS), min_size=2, max_size=3).map(
+        lambda ws: '"' + " ".join(ws) + '"'
+    ),
+    st.just("OR"),
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(_QUERY_PIECES, min_size=1, max_size=4).map(" ".join))
+def test_the_total_is_the_number_of_records_found(
+    tmp_path_factory: pytest.TempPathFactory, text: str
+) -> None:
+    """However a total is counted (with the facets or without), it is every hit there is."""
+    for name in sorted(ENGINES):
+        index = _shared(tmp_path_factory, name)
+        for clearance in (PUBLIC, AccessLevel.SECRET):
+            every = index.search(SearchRequest.of(text, clearance, limit=100, facets=False))
+            faceted = index.search(SearchRequest.of(text, clearance, limit=1))
+            assert every.total == len(every.hits) == faceted.total, (name, text)
+            for counts in faceted.facets.values():
+                assert sum(f.count for f in counts) <= faceted.total
