@@ -313,6 +313,8 @@ def page_image(request: Request, record_id: str, number: str) -> Response:
 
 def _draw_page(services: Services, sha256: str, number: int) -> bytes | None:
     blobs = services.archive.blobs
+    if not blobs.exists(sha256):
+        return None  # absent, or a link or special file in its place: nothing is read
     path_for = getattr(blobs, "path_for", None)
     source = str(path_for(sha256)) if path_for else blobs.read_bytes(sha256)
     with PDFIUM_LOCK:  # pdfium is not thread-safe (ingest.pdf)

@@ -4,7 +4,10 @@ Rules every blob store keeps:
 - a blob is addressed by the lowercase hex sha256 of its bytes and never changes once written;
 - ``put`` is idempotent and durable when it returns (temp file, fsync, rename);
 - ``open`` of an absent blob raises ``BlobMissing``; a store never repairs or rewrites a blob,
-  it only reports, so that a verifier can see damage instead of having it hidden.
+  it only reports, so that a verifier can see damage instead of having it hidden;
+- a blob is a file the store wrote: a symbolic link or a special file in its place is not
+  followed (it would show outside bytes under an archived name), it is damage to report, and
+  a later ``put`` of the same bytes puts the file back.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from archive.errors import BlobMissing, IntegrityError
+from archive.errors import BlobMissing, InputRejected, IntegrityError
 from archive.fsutil import (
     file_mode,
     fsync_directory,
@@ -117,6 +121,14 @@ class StagedBlob:
             self.lock_fd = -1
 
 
+def _is_stored(path: str | Path) -> bool:
+    """A regular file is at ``path`` (a symbolic link, even to one, is not)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
 class LocalBlobStore:
     """Blobs under ``root/ab/cd/abcd…`` (two levels of fan-out keep directories small)."""
 
@@ -170,7 +182,7 @@ class LocalBlobStore:
         if staged.lock_fd < 0:
             raise IntegrityError(f"staged blob {staged.sha256} was already released")
         target = self.path_for(staged.sha256)
-        if target.exists():
+        if _is_stored(target):
             return  # the same bytes are stored already; release() removes the copy
         make_directories(target.parent)
         os.replace(staged.path, target)
@@ -194,7 +206,7 @@ class LocalBlobStore:
 
     def _commit(self, tmp: Path, sha256: str) -> None:
         target = self.path_for(sha256)
-        if target.exists():
+        if _is_stored(target):
             # Content addressing: same name, same bytes. Never overwrite what is archived.
             return
         make_directories(target.parent)
@@ -207,13 +219,18 @@ class LocalBlobStore:
         return remove_stale_temp_files(self.root) if self.root.is_dir() else 0
 
     def exists(self, sha256: str) -> bool:
-        return self.path_for(sha256).is_file()
+        return _is_stored(self._file(sha256))
 
     def open(self, sha256: str) -> BinaryIO:
+        path = self._file(sha256)
         try:
-            return open(self._file(sha256), "rb")
-        except FileNotFoundError as exc:
-            raise BlobMissing(f"blob {sha256} is missing from the blob store") from exc
+            return open_regular(path)
+        except InputRejected as exc:
+            if not os.path.lexists(path):
+                raise BlobMissing(f"blob {sha256} is missing from the blob store") from exc
+            raise IntegrityError(
+                f"blob {sha256} is not the file the store wrote: {exc.reason}"
+            ) from exc
 
     def read_bytes(self, sha256: str) -> bytes:
         with self.open(sha256) as handle:
@@ -221,7 +238,7 @@ class LocalBlobStore:
 
     def modified_at(self, sha256: str) -> float:
         try:
-            return self.path_for(sha256).stat().st_mtime
+            return self.path_for(sha256).lstat().st_mtime
         except FileNotFoundError as exc:
             raise BlobMissing(f"blob {sha256} is missing from the blob store") from exc
 

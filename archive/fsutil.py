@@ -161,7 +161,7 @@ _KINDS = {
 }
 
 
-def open_regular(path: Path) -> BinaryIO:
+def open_regular(path: str | Path) -> BinaryIO:
     """Open an outside file for reading only if it is a regular file, not through a symlink.
 
     Checked on the open descriptor, so a file swapped for a link or a device after it was

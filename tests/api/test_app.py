@@ -15,7 +15,7 @@ from api.app import create_app
 from api.services import Services
 from archive.bundle import verify_bundle
 from archive.errors import SchemaOutdated
-from archive.models import AccessLevel
+from archive.models import AccessLevel, FileRole
 from archive.users import Role, add_user
 from ingest.contracts import IngestSettings
 from ingest.sample_scans import SAMPLES, render_page
@@ -73,6 +73,25 @@ def test_record_text_and_files(client: TestClient, ingested_copy: IngestedArchiv
     )
     part = client.get(f"/api/v1/records/{record_id}/files/archival", headers={"Range": "bytes=0-3"})
     assert part.status_code == 206 and part.content == b"%PDF"
+
+
+def test_a_blob_replaced_by_a_link_is_never_served(
+    client: TestClient, ingested_copy: IngestedArchive, tmp_path: Path
+) -> None:
+    """Whoever can write the blob store could point a record's file at any file the server
+    may read; the API serves only files the store wrote."""
+    record_id = ingested_copy.record_id("quyet-dinh-1482.png")
+    with Services.open(ingested_copy.home) as services:
+        original = services.archive.get(record_id, AccessLevel.SECRET).file(FileRole.ORIGINAL)
+        assert original is not None
+        path = services.archive.blobs.path_for(original.sha256)
+    elsewhere = tmp_path / "not-archived.txt"
+    elsewhere.write_bytes(b"a file outside the archive")
+    path.unlink()
+    path.symlink_to(elsewhere)
+    response = client.get(f"/api/v1/records/{record_id}/files/original")
+    assert response.status_code == 404 and b"outside the archive" not in response.content
+    assert _error(response)["message"] == f"record {record_id} has no original file"
 
 
 def test_evidence_and_verify(

@@ -59,6 +59,33 @@ def test_a_flipped_byte_in_a_blob(archive: Archive, sealed: list[str]) -> None:
     assert any("has changed" in p for r in report.records for p in r.problems)
 
 
+@pytest.mark.parametrize("kind", ["symlink", "fifo"])
+def test_a_blob_replaced_by_a_link_or_a_pipe(
+    archive: Archive, sealed: list[str], tmp_path: Path, kind: str
+) -> None:
+    """A link to the very same bytes still hashes right, and is still not the archive's
+    file; a named pipe would hang a reader that opened it blocking."""
+    original = archive.get(sealed[0], AccessLevel.SECRET).file(FileRole.ORIGINAL)
+    path = archive.blobs.path_for(original.sha256)
+    outside = tmp_path / "outside-copy"
+    shutil.copy(path, outside)
+    path.unlink()
+    if kind == "symlink":
+        path.symlink_to(outside)
+    else:
+        os.mkfifo(path)
+    report = _audit(archive)
+    assert report.damaged == [sealed[0]]
+    [problem] = [p for r in report.records for p in r.problems]
+    assert problem.startswith(f"original: blob {original.sha256} is not the file the store wrote")
+    assert ("symbolic link" if kind == "symlink" else "named pipe") in problem
+    assert not archive.blobs.exists(original.sha256)
+    # The same bytes put again put the file back, in place of the link or pipe.
+    archive.blobs.put_file(outside)
+    assert path.is_file() and not path.is_symlink()
+    assert _audit(archive).ok
+
+
 @pytest.mark.parametrize(
     ("column", "value"),
     [
