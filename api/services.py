@@ -23,7 +23,7 @@ from archive.models import AccessLevel, Event, QuarantineEntry, Record
 from archive.recovery import census, restore_all
 from archive.repository import Archive
 from ingest.agencies import read_names
-from ingest.contracts import IngestContext, IngestResult, IngestSettings, Status
+from ingest.contracts import IngestContext, IngestResult, IngestSettings, Status, with_limits
 from ingest.pipeline import ingest_one
 from ingest.runner import Inputs, run_ingest
 from ingest.signatures import TrustRoots
@@ -109,6 +109,10 @@ class Services:
         self._index: SearchIndex | None = None
         self._watch: GenerationWatch | None = None
         self._current_seen: tuple[int, int, int] | None = None  # CURRENT when last read
+        # Audited reads write one row each; taken in turn here, the API's threads wait for
+        # each other on a lock that wakes them at once, not in SQLite's busy handler, whose
+        # sleeps of up to 100 ms made the tail of keyed reads.
+        self._audit_turn = threading.Lock()
 
     @classmethod
     def open(cls, home: ArchiveHome, catch_up_index: bool = False) -> Services:
@@ -219,7 +223,7 @@ class Services:
             return
         read = {"at": datetime.now(UTC), "kind": "read", "record_id": record.id,
                 "outcome": "pass", "agent": reader or "anonymous", "detail": what}  # fmt: skip
-        with self.archive.faults(), self.archive.engine.begin() as connection:
+        with self._audit_turn, self.archive.faults(), self.archive.engine.begin() as connection:
             connection.execute(_AUDITED_READ, read)
 
     def schedule(self) -> dict[str, SeriesRule]:
@@ -234,20 +238,22 @@ class Services:
         closed_year: int | None = None,
     ) -> IngestSettings:
         """Settings for an ingest into this archive: the options given, the archive's own
-        issuing bodies from ``agencies.txt`` in its home (``ingest.agencies``), and the CA
-        certificates in ``trust-roots/`` that incoming signatures are checked against."""
+        issuing bodies from ``agencies.txt`` in its home (``ingest.agencies``), the CA
+        certificates in ``trust-roots/`` that incoming signatures are checked against, and
+        the limits of its ``[ingest]`` table in luutru.toml."""
         own = self.archive.home.root / "agencies.txt"
         try:
             names = tuple(read_names(own)) if own.is_file() else ()
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read {own}: {exc}") from exc
-        return IngestSettings(
+        chosen = IngestSettings(
             access=access,
             series_code=series_code,
             closed_year=closed_year,
             agency_names=names,
             trust_roots=TrustRoots.load(self.archive.home.root / TRUST_ROOTS_DIR),
         )
+        return with_limits(chosen, dict(self.archive.settings.ingest_limits))
 
     def dispatcher(self) -> Dispatcher:
         """The broker's client for distributed OCR (``luutru ingest --distributed``)."""

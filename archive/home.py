@@ -1,6 +1,6 @@
 """The archive home: one directory that holds everything of one archive.
 
-luutru.toml   settings (database URL, search engine, anonymous clearance)
+luutru.toml   settings (database URL, search engine, anonymous clearance, ingest limits)
 luutru.db     the SQLite database (unless database_url points elsewhere)
 blobs/        content-addressed originals, texts and manifests
 index/        the search index: a cache, rebuildable from the archive
@@ -32,6 +32,18 @@ BROKER_URL_ENV = "LUUTRU_BROKER_URL"
 KEYS_DIR_ENV = "LUUTRU_KEYS_DIR"
 
 
+# The ``[ingest]`` table: what one input may cost (``ingest.limits``), in the units a person
+# checks a scan by; each key is a whole number above 0, with its upper bound. Absent keys
+# keep ingest's defaults.
+INGEST_LIMITS = {
+    "max_input_mb": 64 * 1024,  # one file's size
+    "max_pages": 1_000_000,  # pages of one input (an edXML package with its attachments)
+    "max_page_megapixels": 10_000,  # one page, as it is decoded
+    "max_input_a4_pages": 10_000_000,  # all pages together, in A4 pages at 300 dpi
+    "page_timeout_seconds": 86_400,  # one page's OCR
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -45,6 +57,8 @@ class Settings:
     place: str = ""
     # The message broker of distributed OCR (redis:// or amqp://), if any.
     broker_url: str = ""
+    # ``[ingest]``: the limits set here (keys of ``INGEST_LIMITS``), sorted by key.
+    ingest_limits: tuple[tuple[str, int], ...] = ()
 
     @property
     def group_id(self) -> int | None:
@@ -128,6 +142,15 @@ class ArchiveHome:
             "# Everything here is readable by its owner only. To let a group read the archive\n"
             "# (files 0640, folders 0750), name it:\n"
             '# group = "luutru"\n'
+            "\n"
+            "# What one input may cost the machine; larger inputs are quarantined with the\n"
+            "# reason. The defaults fit the largest real sheets (A0 at 200 dpi, A3 at 600):\n"
+            "# [ingest]\n"
+            "# max_input_mb = 1024           # one file\n"
+            "# max_pages = 2000              # one input\n"
+            "# max_page_megapixels = 100     # one page as decoded\n"
+            "# max_input_a4_pages = 2000     # all its pages, in A4 pages at 300 dpi\n"
+            "# page_timeout_seconds = 180    # OCR of one page\n"
         )
         atomic_write_bytes(self.config_path, text.encode("utf-8"))
         return True
@@ -164,6 +187,7 @@ class ArchiveHome:
             agency=str(raw.get("agency", "")),
             place=str(raw.get("place", "")),
             broker_url=os.environ.get(BROKER_URL_ENV) or str(raw.get("broker_url", "")),
+            ingest_limits=_ingest_limits(self.config_path, raw.get("ingest", {})),
         )
 
     def unsafe_location(self) -> str | None:
@@ -186,6 +210,24 @@ class ArchiveHome:
         if root.is_dir() and any(root.iterdir()):
             return f"{root} already holds other files and is not an archive home"
         return None
+
+
+def _ingest_limits(config_path: Path, table: object) -> tuple[tuple[str, int], ...]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{config_path}: ingest must be a table ([ingest] and its keys)")
+    limits = []
+    for key, value in sorted(table.items()):
+        if key not in INGEST_LIMITS:
+            known = ", ".join(INGEST_LIMITS)
+            raise ConfigError(f"{config_path}: [ingest] has no setting {key!r} (it has {known})")
+        bound = INGEST_LIMITS[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= bound:
+            raise ConfigError(
+                f"{config_path}: [ingest] {key} must be a whole number from 1 to {bound:,}, "
+                f"not {value!r}"
+            )
+        limits.append((key, value))
+    return tuple(limits)
 
 
 def _check_group(config_path: Path, group: object) -> None:

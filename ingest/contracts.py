@@ -28,7 +28,7 @@ Steps get what they need through ``IngestContext``; none reads global settings.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -126,6 +126,22 @@ class IngestSettings:
 
     def placement(self) -> Placement:
         return Placement(self.access or DEFAULT_ACCESS, self.series_code, self.closed_year)
+
+
+def with_limits(settings: IngestSettings, configured: dict[str, int]) -> IngestSettings:
+    """``settings`` with the limits of the archive's ``[ingest]`` table (``archive.home``),
+    whose units are a person's: MB, megapixels, A4 pages at 300 dpi."""
+    mb = configured.get("max_input_mb")
+    megapixels = configured.get("max_page_megapixels")
+    a4 = configured.get("max_input_a4_pages")
+    return replace(
+        settings,
+        max_input_bytes=settings.max_input_bytes if mb is None else mb << 20,
+        max_pages=configured.get("max_pages", settings.max_pages),
+        max_page_pixels=settings.max_page_pixels if megapixels is None else megapixels * 10**6,
+        max_input_pixels=settings.max_input_pixels if a4 is None else a4 * A4_300DPI_PIXELS,
+        page_timeout_seconds=configured.get("page_timeout_seconds", settings.page_timeout_seconds),
+    )
 
 
 @dataclass(frozen=True)
