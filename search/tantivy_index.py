@@ -263,8 +263,8 @@ class TantivyIndex:
             options["order"] = (
                 tantivy.Order.Desc if request.sort is Sort.NEWEST else tantivy.Order.Asc
             )
-        # Facets visit every match anyway, and count them in the same pass; the top hits
-        # alone can then skip most matches (block-max WAND) rather than count them too.
+        # The facets' pass visits every match anyway and counts them (on the unscored query
+        # of ``MATCHING`` alone); the scored search then only has to find the top hits.
         with _engine_faults("searching"):
             result = searcher.search(built, count=not request.facets, **options)
             counted = self._query(request, scored=False) if request.facets else None
