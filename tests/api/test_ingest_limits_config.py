@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from archive.home import ArchiveHome
+from archive.home import INGEST_LIMITS, ArchiveHome
+from ingest.contracts import IngestSettings, with_limits
 from tests.conftest import run_cli
 
 
@@ -60,3 +61,17 @@ def test_a_wrong_ingest_setting_is_refused_naming_it(tmp_path: Path, table: str,
     assert result.returncode == 7, result.stderr
     assert str(home.config_path) in result.stderr and said in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_commented_defaults_init_writes_are_ingests_own(tmp_path: Path) -> None:
+    """The example table in a new luutru.toml, uncommented, changes nothing: its numbers and
+    units are those of ``IngestSettings``."""
+    home = ArchiveHome(tmp_path / "home")
+    assert run_cli("init", home=home).returncode == 0
+    text = home.config_path.read_text()
+    start = text.index("# [ingest]")
+    example = "\n".join(line.removeprefix("# ") for line in text[start:].splitlines())
+    home.config_path.write_text(text[:start] + example + "\n")
+    configured = dict(home.settings().ingest_limits)
+    assert set(configured) == set(INGEST_LIMITS)
+    assert with_limits(IngestSettings(), configured) == IngestSettings()
