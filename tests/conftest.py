@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from api.services import Services
 from archive.home import ArchiveHome
@@ -23,6 +24,11 @@ from ingest.runner import Inputs
 from ingest.sample_scans import write_samples
 
 pytest_plugins = ["tests.backends"]
+
+# Speed is measured in bench/, never asserted by a test: no deadline per example (the suite
+# runs in two processes on two cores, and a slow moment is not a failure).
+settings.register_profile("luutru", deadline=None)
+settings.load_profile("luutru")
 
 
 @pytest.fixture(scope="session")
