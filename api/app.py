@@ -15,17 +15,19 @@ import importlib.util
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from anyio import to_thread
 from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
+from sqlalchemy import Row
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from api import schemas
 from api.auth import RateLimiter, Reader, Sessions, reader_of_request
@@ -34,12 +36,12 @@ from api.http import BodyLimit, SecurityHeaders, error_response, install_error_h
 from api.offline_docs import docs_pages, mount_offline_docs
 from api.services import Services
 from api.verify_upload import verify_upload
-from api.views import provenance_json, record_json
+from api.views import described_json
 from archive import log
 from archive.errors import NotFound, RecordNotFound
 from archive.evidence import write_evidence
 from archive.home import ArchiveHome
-from archive.models import FileRole
+from archive.models import FileRole, Record
 from retention import holds
 from retention.due import due_records
 from search.contracts import SearchRequest, Sort
@@ -66,10 +68,29 @@ Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: {"model": schemas.ErrorBody}, 400: {"model": schemas.ErrorBody}}
 BAD_REQUEST: Responses = {400: {"model": schemas.ErrorBody}}
 FORBIDDEN: Responses = {403: {"model": schemas.ErrorBody}}
+T = TypeVar("T")
 
 
 def _services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
+
+
+async def _read_by_key(request: Request, read: Callable[[], T]) -> T:
+    """Run ``read``, whose cost is one record's, not the archive's (a record by its id): on
+    the event loop when the archive is the embedded SQLite file, in a worker thread when it
+    is PostgreSQL (``Services.key_reads_on_loop``). Work that grows with the archive or the
+    input (search, files, evidence, the dashboard) always runs in a worker thread."""
+    if _services(request).key_reads_on_loop:
+        return read()
+    return await run_in_threadpool(read)
+
+
+async def _audit(request: Request, record: Record | Row[Any], reader: Reader, what: str) -> None:
+    """Keep the read (``Services.audit_read``), durably committed, in a worker thread: the
+    event loop never waits for a disk."""
+    services = _services(request)
+    if services.audited(record):
+        await run_in_threadpool(services.audit_read, record, reader.name, what)
 
 
 def create_app(home: ArchiveHome) -> FastAPI:
@@ -148,22 +169,25 @@ def _record_routes(app: FastAPI) -> None:
     @app.get(
         "/api/v1/records/{record_id}", response_model=schemas.RecordResponse, responses=NOT_FOUND
     )
-    def record(request: Request, reader: ReaderDep, record_id: RecordId) -> dict[str, Any]:
-        services = _services(request)
-        found = services.archive.get(record_id, reader.clearance)
-        services.audit_read(found, reader.name, "record")
-        view = record_json(found, "")
-        del view["text"]
-        return {**view, **provenance_json(services.archive, found.id)}
+    async def record(request: Request, reader: ReaderDep, record_id: RecordId) -> dict[str, Any]:
+        archive = _services(request).archive
+        found = await _read_by_key(request, lambda: archive.describe(record_id, reader.clearance))
+        await _audit(request, found.record, reader, "record")
+        return described_json(found)
 
     @app.get(
         "/api/v1/records/{record_id}/text", response_model=schemas.TextResponse, responses=NOT_FOUND
     )
-    def text(request: Request, reader: ReaderDep, record_id: RecordId) -> dict[str, str]:
-        services = _services(request)
-        found = services.archive.get(record_id, reader.clearance)
-        services.audit_read(found, reader.name, "text")
-        return {"record_id": found.id, "text": services.archive.text_of(found)}
+    async def text(request: Request, reader: ReaderDep, record_id: RecordId) -> dict[str, str]:
+        archive = _services(request).archive
+
+        def read() -> tuple[Record, str]:
+            found = archive.get(record_id, reader.clearance)
+            return found, archive.text_of(found)
+
+        found, text = await _read_by_key(request, read)
+        await _audit(request, found, reader, "text")
+        return {"record_id": found.id, "text": text}
 
     @app.get(
         "/api/v1/records/{record_id}/files/{role}",

@@ -114,9 +114,11 @@ def reader_of(request: Request) -> Reader:
 
 
 async def reader_of_request(request: Request) -> Reader:
-    """``reader_of`` as the API's dependency: a key is looked up in the database in a worker
-    thread; a session or an anonymous reader needs no database, so it is told on the event
-    loop, without the hand-off to a thread and back that costs a request more than its work."""
-    if request.headers.get("authorization"):
+    """``reader_of`` as the API's dependency, told on the event loop, without the hand-off to
+    a thread and back that costs a request more than its work: a session or an anonymous
+    reader needs no database, and a key is one row by its hash, looked up on the loop when the
+    archive is SQLite (``Services.key_reads_on_loop``), in a worker thread on PostgreSQL."""
+    services = request.app.state.services
+    if request.headers.get("authorization") and not services.key_reads_on_loop:
         return await run_in_threadpool(reader_of, request)
     return reader_of(request)

@@ -255,9 +255,9 @@ def show(
         record = services.archive.get(record_id, level)
         _ = record.access_level  # a damaged row is reported, not shown
         view = {
-            **record_json(record, services.archive.text_of(record)),
+            **record_json(record, record.files, record.seal, services.archive.text_of(record)),
             "changes": history(services.archive, record.id),
-            **provenance_json(services.archive, record.id),
+            **provenance_json(services.archive.history(record.id)),
         }
     if as_json:
         print_json(view)

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert
+from sqlalchemy import Row, insert
 
 from archive import log
 from archive.errors import ConfigError, SearchUnavailable
@@ -113,6 +113,11 @@ class Services:
         # each other on a lock that wakes them at once, not in SQLite's busy handler, whose
         # sleeps of up to 100 ms made the tail of keyed reads.
         self._audit_turn = threading.Lock()
+        # The embedded SQLite file answers a read by key from its page cache in a fraction of
+        # a millisecond, less than the API's hand-off to a worker thread and back costs
+        # (bench/RESULTS.md): such reads run on the event loop. PostgreSQL answers over a
+        # network, which may stall: its reads stay in worker threads.
+        self.key_reads_on_loop = archive.engine.dialect.name == "sqlite"
 
     @classmethod
     def open(cls, home: ArchiveHome, catch_up_index: bool = False) -> Services:
@@ -217,9 +222,15 @@ class Services:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def audit_read(self, record: Record, reader: str | None, what: str) -> None:
+    @staticmethod
+    def audited(record: Record | Row[Any]) -> bool:
+        """Whether a read of ``record`` (its ORM object or its row) is kept (``audit_read``):
+        it is not public."""
+        return record.access != AccessLevel.PUBLIC.value
+
+    def audit_read(self, record: Record | Row[Any], reader: str | None, what: str) -> None:
         """Keep a read of a non-public record, over the API or the web page: who, what, when."""
-        if record.access == AccessLevel.PUBLIC.value:
+        if not self.audited(record):
             return
         read = {"at": datetime.now(UTC), "kind": "read", "record_id": record.id,
                 "outcome": "pass", "agent": reader or "anonymous", "detail": what}  # fmt: skip

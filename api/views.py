@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from archive.models import Record
-from archive.repository import Archive
+from sqlalchemy import Row
+
+from archive.models import Record, RecordFile, Seal
+from archive.repository import History, Shown
 
 
-def record_json(record: Record, text: str) -> dict[str, Any]:
-    seal = record.seal
+def record_json(
+    record: Record | Row[Any],
+    files: Sequence[RecordFile | Row[Any]],
+    seal: Seal | Row[Any] | None,
+    text: str,
+) -> dict[str, Any]:
+    """The record, its files and seal: ORM objects (``luutru show``) or the rows of
+    ``Archive.describe`` (the API), which have the same attributes."""
     return {
         "record_id": record.id,
         "title": record.title,
@@ -50,7 +59,7 @@ def record_json(record: Record, text: str) -> dict[str, Any]:
                 "sha512": f.sha512,
                 "name": f.name,
             }
-            for f in record.files
+            for f in files
         ],
         "seal": None
         if seal is None
@@ -65,9 +74,8 @@ def record_json(record: Record, text: str) -> dict[str, Any]:
     }
 
 
-def provenance_json(archive: Archive, record_id: str) -> dict[str, Any]:
+def provenance_json(history: History) -> dict[str, Any]:
     """The record's entries in the log and its events (fixity checks …), newest event first."""
-    history = archive.history(record_id)
     return {
         "log": [
             {
@@ -89,3 +97,10 @@ def provenance_json(archive: Archive, record_id: str) -> dict[str, Any]:
             for e in history.events
         ],
     }
+
+
+def described_json(description: Shown) -> dict[str, Any]:
+    """A record as the API's record endpoint answers: all but its text, and its history."""
+    shown = record_json(description.record, description.files, description.seal, "")
+    del shown["text"]
+    return {**shown, **provenance_json(description.history)}

@@ -120,7 +120,9 @@ class Record(Base):
     pages: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
 
     files: Mapped[list[RecordFile]] = relationship(
-        back_populates="record", cascade="all, delete-orphan", order_by="RecordFile.role"
+        back_populates="record",
+        cascade="all, delete-orphan",
+        order_by="[RecordFile.role, RecordFile.id]",
     )
     seal: Mapped[Seal | None] = relationship(back_populates="record", uselist=False)
 

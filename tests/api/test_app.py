@@ -268,3 +268,62 @@ def test_the_docs_pages_use_only_local_files(client: TestClient) -> None:
     for page, asset in (("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")):
         html = client.get(page).text
         assert f"/docs-assets/{asset}" in html
+
+
+def test_record_reads_by_key_answer_alike_on_both_databases(
+    archive_home, backend: str, tmp_path: Path
+) -> None:
+    """On SQLite a record by its id is read on the event loop, on PostgreSQL in a worker
+    thread: the same answers, 404s and audit either way."""
+    from ingest.runner import Inputs
+    from tests.ingest.pki import make_pdf
+
+    source = tmp_path / "cong-van-mat.pdf"
+    source.write_bytes(make_pdf("Cong van mat ve kho luu tru"))
+    with Services.open(archive_home) as services:
+        assert services.key_reads_on_loop is (backend == "sqlite")
+        report = services.ingest(
+            Inputs(files=[source]), IngestSettings(access=AccessLevel.CONFIDENTIAL), workers=1
+        )
+        _, key = add_user(services.archive, "can.bo", Role.ARCHIVIST, AccessLevel.SECRET, "t")
+    secret = report.results[0].record_id
+    assert secret is not None
+    auth = {"Authorization": f"Bearer {key}"}
+    with TestClient(create_app(archive_home)) as client:
+        for path in ("", "/text"):
+            hidden = client.get(f"/api/v1/records/{secret}{path}")
+            assert hidden.status_code == 404 and _error(hidden)["code"] == "not-found"
+        shown = client.get(f"/api/v1/records/{secret[:10]}", headers=auth)
+        assert shown.status_code == 200
+        assert (shown.json()["record_id"], shown.json()["access"]) == (secret, "confidential")
+        assert len(shown.json()["log"]) == 1
+        text = client.get(f"/api/v1/records/{secret}/text", headers=auth).json()
+        assert "kho luu tru" in text["text"].lower()
+        absent = client.get("/api/v1/records/0000000000", headers=auth)
+        assert absent.status_code == 404
+    with Services.open(archive_home) as services:
+        events = services.archive.history(secret).events
+    reads = [(e.agent, e.detail) for e in events if e.kind == "read"]
+    assert sorted(reads) == [("can.bo", "record"), ("can.bo", "text")]
+
+
+def test_the_api_describes_a_record_as_show_does(ingested_copy: IngestedArchive) -> None:
+    """``Archive.describe`` (rows, for the API) and ``Archive.get`` (ORM objects, for
+    ``luutru show``) read the same record the same way, and refuse alike."""
+    from api.views import described_json, provenance_json, record_json
+    from archive.errors import RecordNotFound
+
+    with Services.open(ingested_copy.home) as services:
+        archive = services.archive
+        for result in ingested_copy.results:
+            assert result.record_id is not None
+            record = archive.get(result.record_id, AccessLevel.PUBLIC)
+            shown = record_json(record, record.files, record.seal, "")
+            del shown["text"]
+            expected = {**shown, **provenance_json(archive.history(record.id))}
+            described = described_json(archive.describe(result.record_id[:9], AccessLevel.PUBLIC))
+            assert described == expected
+            assert len(described["files"]) >= 3 and described["seal"] is not None
+        for absent in ("0000000000", "ffffffffff"):
+            with pytest.raises(RecordNotFound):
+                archive.describe(absent, AccessLevel.SECRET)
