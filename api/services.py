@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, insert
 
+from api.group_commit import GroupCommit
 from archive import log
 from archive.errors import ConfigError, SearchUnavailable
 from archive.home import ArchiveHome
@@ -109,10 +110,10 @@ class Services:
         self._index: SearchIndex | None = None
         self._watch: GenerationWatch | None = None
         self._current_seen: tuple[int, int, int] | None = None  # CURRENT when last read
-        # Audited reads write one row each; taken in turn here, the API's threads wait for
-        # each other on a lock that wakes them at once, not in SQLite's busy handler, whose
-        # sleeps of up to 100 ms made the tail of keyed reads.
-        self._audit_turn = threading.Lock()
+        # Audited reads are committed together, one batch at a time: the API's threads wait
+        # for each other here, not in SQLite's busy handler, whose sleeps of up to 100 ms
+        # made the tail of keyed reads, and share each commit's flush.
+        self._audits = GroupCommit(self._write_audits)
         # The embedded SQLite file answers a read by key from its page cache in a fraction of
         # a millisecond, less than the API's hand-off to a worker thread and back costs
         # (bench/RESULTS.md): such reads run on the event loop. PostgreSQL answers over a
@@ -234,8 +235,11 @@ class Services:
             return
         read = {"at": datetime.now(UTC), "kind": "read", "record_id": record.id,
                 "outcome": "pass", "agent": reader or "anonymous", "detail": what}  # fmt: skip
-        with self._audit_turn, self.archive.faults(), self.archive.engine.begin() as connection:
-            connection.execute(_AUDITED_READ, read)
+        self._audits.keep(read)
+
+    def _write_audits(self, reads: list[dict[str, Any]]) -> None:
+        with self.archive.faults(), self.archive.engine.begin() as connection:
+            connection.execute(_AUDITED_READ, reads)
 
     def schedule(self) -> dict[str, SeriesRule]:
         """The archive's retention schedule: ``schedule.toml`` in the home, else the default."""
