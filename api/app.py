@@ -76,10 +76,10 @@ def _services(request: Request) -> Services:
 
 
 async def _read_by_key(request: Request, read: Callable[[], T]) -> T:
-    """Run ``read``, whose cost is one record's, not the archive's (a record by its id): on
-    the event loop when the archive is the embedded SQLite file, in a worker thread when it
-    is PostgreSQL (``Services.key_reads_on_loop``). Work that grows with the archive or the
-    input (search, files, evidence, the dashboard) always runs in a worker thread."""
+    """Run ``read``, a few rows by key (a record by its id): on the event loop when the
+    archive is the embedded SQLite file, in a worker thread when it is PostgreSQL
+    (``Services.key_reads_on_loop``). Work that grows with the archive or the input (search,
+    files and texts, evidence, the dashboard) and commits always run in worker threads."""
     if _services(request).key_reads_on_loop:
         return read()
     return await run_in_threadpool(read)
@@ -180,14 +180,10 @@ def _record_routes(app: FastAPI) -> None:
     )
     async def text(request: Request, reader: ReaderDep, record_id: RecordId) -> dict[str, str]:
         archive = _services(request).archive
-
-        def read() -> tuple[Record, str]:
-            found = archive.get(record_id, reader.clearance)
-            return found, archive.text_of(found)
-
-        found, text = await _read_by_key(request, read)
+        found = await _read_by_key(request, lambda: archive.get(record_id, reader.clearance))
         await _audit(request, found, reader, "text")
-        return {"record_id": found.id, "text": text}
+        # A file, as long as the record's text: read in a worker thread.
+        return {"record_id": found.id, "text": await run_in_threadpool(archive.text_of, found)}
 
     @app.get(
         "/api/v1/records/{record_id}/files/{role}",
