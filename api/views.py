@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from archive.models import Record, RecordFile, Seal
-from archive.repository import History, Shown
+from archive.repository import History, RecordRows
 
 
 def record_json(
@@ -99,7 +99,7 @@ def provenance_json(history: History) -> dict[str, Any]:
     }
 
 
-def described_json(description: Shown) -> dict[str, Any]:
+def described_json(description: RecordRows) -> dict[str, Any]:
     """A record as the API's record endpoint answers: all but its text, and its history."""
     shown = record_json(description.record, description.files, description.seal, "")
     del shown["text"]

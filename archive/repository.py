@@ -181,7 +181,7 @@ class History:
 
 
 @dataclass(frozen=True)
-class Shown:
+class RecordRows:
     """A record as it is shown (``Archive.describe``): its row, its files' rows, its seal's
     row and its history, plain rows whose attributes are the columns of ``Record``,
     ``RecordFile`` and ``Seal``."""
@@ -641,7 +641,7 @@ class Archive:
             raise RecordNotFound(f"no record {record_id!r}")
         return found[0]
 
-    def describe(self, record_id: str, clearance: AccessLevel) -> Shown:
+    def describe(self, record_id: str, clearance: AccessLevel) -> RecordRows:
         """What ``get`` finds, by the same one query with the clearance in it (a restricted
         record and an absent one read alike), with its files, seal and history: as plain
         rows through one connection, by statements built once. A record read over the API
@@ -657,7 +657,7 @@ class Archive:
                 raise RecordNotFound(f"no record {record_id!r}")
             record = found[0]
             wanted = {"record_id": record.id}
-            return Shown(
+            return RecordRows(
                 record,
                 list(connection.execute(_FILE_ROWS, wanted)),
                 connection.execute(_SEAL_ROW, wanted).first(),
