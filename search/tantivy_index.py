@@ -347,15 +347,29 @@ class TantivyIndex:
     def _item_query(self, item: Item, scored: bool = True) -> tantivy.Query | None:
         """One word, phrase, prefix or number: what matches it (``MATCHING``), and, when
         ``scored``, what adds to the score of a match."""
+        clauses = self._item_clauses(item, scored)
+        if clauses is None:
+            return None
+        if len(clauses) == 1 and clauses[0][0] == MUST:
+            return clauses[0][1]
+        return tantivy.Query.boolean_query(clauses)
+
+    def _item_clauses(
+        self, item: Item, scored: bool = True
+    ) -> list[tuple[tantivy.Occur, tantivy.Query]] | None:
+        """``_item_query`` as the clauses of a boolean query: the one that must match, and
+        those that add to the score."""
         if isinstance(item, Notation):
             number = self._term("number_key", item.key)
             words = self._item_query(Words(item.words, phrase=True), scored)
             if scored:
                 number = tantivy.Query.boost_query(number, NUMBER_BOOST)
-            return number if words is None else _any_of([number, words])
+            return [(MUST, number if words is None else _any_of([number, words]))]
         matched = self._words_query(MATCHING, item)
-        if matched is None or not scored:
-            return matched
+        if matched is None:
+            return None
+        if not scored:
+            return [(MUST, matched)]
         if BOOST["body_f"] != 1.0:
             matched = tantivy.Query.boost_query(matched, BOOST["body_f"])
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = [(MUST, matched)]
@@ -369,7 +383,7 @@ class TantivyIndex:
             query = self._words_query(field, item)
             if query is not None:
                 clauses.append((SHOULD, tantivy.Query.boost_query(query, boost)))
-        return tantivy.Query.boolean_query(clauses)
+        return clauses
 
     def _filter_clauses(self, filters: Filters, clearance: AccessLevel) -> list[Any]:
         # The ranks permitted, each as its term: a range query on the rank scans its column
@@ -414,17 +428,20 @@ class TantivyIndex:
         parsed, filters = request.query, request.all_filters
         clauses = self._filter_clauses(filters, request.clearance)
         for group in parsed.required:
+            if len(group) == 1:
+                # One clause list for all the words: the same matches and scores as a query
+                # per word, without a scorer per word for the engine to combine.
+                own = self._item_clauses(group[0], scored)
+                if own is None:
+                    return None  # a word that cannot be searched matches nothing
+                clauses.extend(own)
+                continue
             alternatives = [
                 q for q in (self._item_query(item, scored) for item in group) if q is not None
             ]
             if not alternatives:
-                return None  # a word that cannot be searched matches nothing
-            clauses.append(
-                (
-                    MUST,
-                    alternatives[0] if len(alternatives) == 1 else _any_of(alternatives),
-                )
-            )
+                return None
+            clauses.append((MUST, _any_of(alternatives)))
         for item in parsed.excluded:
             query = self._item_query(item, scored=False)
             if query is not None:
