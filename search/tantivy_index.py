@@ -441,7 +441,9 @@ class TantivyIndex:
             ]
             if not alternatives:
                 return None
-            clauses.append((MUST, _any_of(alternatives)))
+            clauses.append(
+                (MUST, alternatives[0] if len(alternatives) == 1 else _any_of(alternatives))
+            )
         for item in parsed.excluded:
             query = self._item_query(item, scored=False)
             if query is not None:
