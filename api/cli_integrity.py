@@ -123,7 +123,7 @@ def verify(
         warnings = [*housekeeping.warnings(), *loose]
     report.problems += housekeeping.damage()
     lost = [rid for rid in housekeeping.lost_records if rid not in housekeeping.restored]
-    _print_audit(report, warnings, housekeeping.repaired, as_json, lost)
+    _print_audit(report, warnings, housekeeping.repaired, as_json, lost, housekeeping.index_rebuilt)
     _report_housekeeping(housekeeping, loose, archive.home.root)
     if not report.ok:
         if not as_json:
@@ -159,7 +159,12 @@ def _trust_line(report: AuditReport) -> str:
 
 
 def _print_audit(
-    report: AuditReport, warnings: list[str], repaired: bool, as_json: bool, lost: list[str]
+    report: AuditReport,
+    warnings: list[str],
+    repaired: bool,
+    as_json: bool,
+    lost: list[str],
+    index_rebuilt: str | None = None,
 ) -> None:
     if as_json:
         print_json(
@@ -186,6 +191,7 @@ def _print_audit(
                 "trust": _trust_line(report),
                 "warnings": warnings,
                 "repaired": repaired,
+                "index_rebuilt": index_rebuilt,
             }
         )
         return
@@ -207,6 +213,8 @@ def _print_audit(
 
 
 def _report_housekeeping(housekeeping: Housekeeping, loose: list[str], root: Path) -> None:
+    if housekeeping.index_rebuilt:
+        err.print(f"[yellow]{shown(housekeeping.index_rebuilt)}[/]")
     for warning in housekeeping.warnings():
         err.print(f"[yellow]warning: {shown(warning)}[/]")
     for record_id in housekeeping.restored:

@@ -75,6 +75,8 @@ class Housekeeping:
     lost_records: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
     repaired: bool = False
+    # Said when the index was missing or could not be opened, and was rebuilt to compare.
+    index_rebuilt: str | None = None
 
     def damage(self) -> list[str]:
         left = [rid for rid in self.lost_records if rid not in self.restored]
@@ -406,8 +408,11 @@ class Services:
             restored, _ = restore_all(self.archive, blobs)
         else:
             restored = []
+        opened_before = self._index is not None
         missing, stale = differences(self.archive, self.index)
         found = Housekeeping(missing, stale, blobs.orphans, sorted(blobs.lost), restored)
+        if not opened_before and self.index_note:
+            found.index_rebuilt = f"{self.index_note}: it was missing or could not be opened"
         if repair and (missing or stale or blobs.orphans or restored):
             catch_up(self.archive, self.index)
             for sha256 in blobs.orphans:
