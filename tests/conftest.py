@@ -22,6 +22,7 @@ from archive.repository import Archive
 from ingest.contracts import IngestResult, IngestSettings
 from ingest.runner import Inputs
 from ingest.sample_scans import write_samples
+from tests.ingest.pki import make_pdf
 
 pytest_plugins = ["tests.backends"]
 
@@ -75,6 +76,16 @@ def ingested_copy(ingested: IngestedArchive, tmp_path: Path) -> IngestedArchive:
     target = tmp_path / "home-copy"
     shutil.copytree(ingested.home.root, target)
     return IngestedArchive(ArchiveHome(target), ingested.results)
+
+
+def seal_pdf(services: Services, folder: Path, text: str, access: AccessLevel) -> str:
+    """A born-digital PDF of ``text`` (no OCR: quick) ingested at ``access``; its record id."""
+    source = folder / f"{len(list(folder.glob('*.pdf')))}.pdf"
+    source.write_bytes(make_pdf(text))
+    report = services.ingest(Inputs(files=[source]), IngestSettings(access=access), workers=1)
+    record_id = report.results[0].record_id
+    assert record_id is not None, report.results[0]
+    return record_id
 
 
 def run_cli(*args: str, home: ArchiveHome | None = None) -> subprocess.CompletedProcess[str]:

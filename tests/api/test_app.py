@@ -13,13 +13,14 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.services import Services
+from api.views import described_json, provenance_json, record_json
 from archive.bundle import verify_bundle
-from archive.errors import SchemaOutdated
+from archive.errors import RecordNotFound, SchemaOutdated
 from archive.models import AccessLevel, FileRole
 from archive.users import Role, add_user
 from ingest.contracts import IngestSettings
 from ingest.sample_scans import SAMPLES, render_page
-from tests.conftest import IngestedArchive
+from tests.conftest import IngestedArchive, seal_pdf
 
 
 @pytest.fixture
@@ -275,19 +276,12 @@ def test_record_reads_by_key_answer_alike_on_both_databases(
 ) -> None:
     """On SQLite a record by its id is read on the event loop, on PostgreSQL in a worker
     thread: the same answers, 404s and audit either way."""
-    from ingest.runner import Inputs
-    from tests.ingest.pki import make_pdf
-
-    source = tmp_path / "cong-van-mat.pdf"
-    source.write_bytes(make_pdf("Cong van mat ve kho luu tru"))
     with Services.open(archive_home) as services:
         assert services.key_reads_on_loop is (backend == "sqlite")
-        report = services.ingest(
-            Inputs(files=[source]), IngestSettings(access=AccessLevel.CONFIDENTIAL), workers=1
+        secret = seal_pdf(
+            services, tmp_path, "Cong van mat ve kho luu tru", AccessLevel.CONFIDENTIAL
         )
         _, key = add_user(services.archive, "can.bo", Role.ARCHIVIST, AccessLevel.SECRET, "t")
-    secret = report.results[0].record_id
-    assert secret is not None
     auth = {"Authorization": f"Bearer {key}"}
     with TestClient(create_app(archive_home)) as client:
         for path in ("", "/text"):
@@ -310,9 +304,6 @@ def test_record_reads_by_key_answer_alike_on_both_databases(
 def test_the_api_describes_a_record_as_show_does(ingested_copy: IngestedArchive) -> None:
     """``Archive.describe`` (rows, for the API) and ``Archive.get`` (ORM objects, for
     ``luutru show``) read the same record the same way, and refuse alike."""
-    from api.views import described_json, provenance_json, record_json
-    from archive.errors import RecordNotFound
-
     with Services.open(ingested_copy.home) as services:
         archive = services.archive
         for result in ingested_copy.results:

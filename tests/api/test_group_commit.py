@@ -10,9 +10,7 @@ from pathlib import Path
 from api.group_commit import GroupCommit, Row
 from api.services import Services
 from archive.models import AccessLevel
-from ingest.contracts import IngestSettings
-from ingest.runner import Inputs
-from tests.ingest.pki import make_pdf
+from tests.conftest import seal_pdf
 
 
 def _in_threads(count: int, work) -> list[BaseException | None]:  # type: ignore[no-untyped-def]
@@ -100,14 +98,8 @@ def test_a_failed_batch_fails_every_read_in_it_and_the_next_batch_goes_on() -> N
 
 
 def test_concurrent_audited_reads_are_all_kept(archive_home, tmp_path: Path) -> None:
-    source = tmp_path / "mat.pdf"
-    source.write_bytes(make_pdf("Cong van mat"))
     with Services.open(archive_home) as services:
-        report = services.ingest(
-            Inputs(files=[source]), IngestSettings(access=AccessLevel.CONFIDENTIAL), workers=1
-        )
-        record_id = report.results[0].record_id
-        assert record_id is not None
+        record_id = seal_pdf(services, tmp_path, "Cong van mat", AccessLevel.CONFIDENTIAL)
         record = services.archive.get(record_id, AccessLevel.SECRET)
 
         def read(n: int) -> None:
@@ -121,13 +113,9 @@ def test_concurrent_audited_reads_are_all_kept(archive_home, tmp_path: Path) -> 
 
 
 def test_a_public_read_is_not_audited(archive_home, tmp_path: Path) -> None:
-    level = AccessLevel.PUBLIC
-    source = tmp_path / "cong-khai.pdf"
-    source.write_bytes(make_pdf("Cong van cong khai"))
     with Services.open(archive_home) as services:
-        report = services.ingest(Inputs(files=[source]), IngestSettings(access=level), workers=1)
-        record_id = report.results[0].record_id
-        assert record_id is not None
-        services.audit_read(services.archive.get(record_id, level), "can.bo", "record")
+        record_id = seal_pdf(services, tmp_path, "Cong van cong khai", AccessLevel.PUBLIC)
+        record = services.archive.get(record_id, AccessLevel.PUBLIC)
+        services.audit_read(record, "can.bo", "record")
         events = services.archive.history(record_id).events
     assert [e for e in events if e.kind == "read"] == []
