@@ -19,6 +19,7 @@ from api.cli_common import (
     check_closed_year,
     check_series,
     home_of,
+    limit_malloc_arenas,
     opened,
     out,
     parse_access,
@@ -364,6 +365,7 @@ def serve(
 
 
 def run() -> None:
+    limit_malloc_arenas()
     app(prog_name="luutru")
 
 

@@ -3,7 +3,9 @@ checks, and the ingest progress and report (used by `ingest` and `quarantine ret
 
 from __future__ import annotations
 
+import ctypes
 import json
+import platform
 import re
 import signal
 import sys
@@ -39,6 +41,23 @@ from ingest.contracts import IngestResult, Status
 # a terminal do or show something else than the text (an escape sequence in an OCR'd or
 # edXML-supplied title, a right-to-left override in a file name).
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+# glibc's mallopt parameter for the number of heaps ("arenas") its threads allocate from.
+_M_ARENA_MAX = -8
+
+
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """Let the process's threads share two heaps (glibc makes up to eight a core and gives
+    little of them back): tantivy's writer threads took the peak memory of a 100k-record
+    ``reindex`` from about 300 MB to 480-530 MB that way, for no speed (bench/RESULTS.md).
+    Must run before threads start; does nothing where the C library is not glibc."""
+    if platform.libc_ver()[0] != "glibc":
+        return
+    try:
+        ctypes.CDLL(None).mallopt(_M_ARENA_MAX, arenas)
+    except (OSError, AttributeError):
+        return  # a C library without mallopt: its own allocator, left as it is
 
 
 def printable(text: str) -> str:

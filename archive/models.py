@@ -76,6 +76,17 @@ class FileRole(enum.StrEnum):
     ARCHIVAL = "archival"
 
 
+def access_level_of(record_id: str, access: str) -> AccessLevel:
+    """A record's access level as its row holds it."""
+    try:
+        return AccessLevel(access)
+    except ValueError:
+        # Only a hand-edited row gets here; treated as damage, never as "public".
+        raise IntegrityError(
+            f"record {record_id} has an unknown access level {access!r} in the database"
+        ) from None
+
+
 class Record(Base):
     __tablename__ = "records"
 
@@ -128,13 +139,7 @@ class Record(Base):
 
     @property
     def access_level(self) -> AccessLevel:
-        try:
-            return AccessLevel(self.access)
-        except ValueError:
-            # Only a hand-edited row gets here; treated as damage, never as "public".
-            raise IntegrityError(
-                f"record {self.id} has an unknown access level {self.access!r} in the database"
-            ) from None
+        return access_level_of(self.id, self.access)
 
     def file(self, role: FileRole) -> RecordFile | None:
         return next((f for f in self.files if f.role == role.value), None)

@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from archive.errors import IntegrityError, SearchUnavailable
-from archive.models import Record
-from archive.repository import Archive
+from archive.repository import Archive, Searchable
 from search.contracts import IndexDocument, SearchIndex
 from search.engines import Engine, building_generation, open_current, publish, rebuild_lock
 
@@ -40,8 +39,7 @@ def stamp_of(access: str, manifest_sha256: str | None) -> str:
     return f"{access}:{manifest_sha256 or ''}"
 
 
-def document_for(record: Record, text: str, retention: str = "") -> IndexDocument:
-    seal = record.seal
+def document_for(record: Searchable, text: str, retention: str = "") -> IndexDocument:
     return IndexDocument(
         record_id=record.id,
         title=record.title,
@@ -55,7 +53,7 @@ def document_for(record: Record, text: str, retention: str = "") -> IndexDocumen
         issuer=record.issuer,
         subject=record.subject,
         retention=retention,
-        stamp=stamp_of(record.access, seal.manifest_sha256 if seal else None),
+        stamp=stamp_of(record.access, record.manifest_sha256),
     )
 
 
@@ -68,7 +66,7 @@ class IndexingReport:
 
 
 def _documents(archive: Archive, ids: list[str], report: IndexingReport) -> Iterator[IndexDocument]:
-    for record in archive.iter_records(ids):
+    for record in archive.searchable(ids):
         try:
             _ = record.access_level
         except IntegrityError as exc:
@@ -76,7 +74,7 @@ def _documents(archive: Archive, ids: list[str], report: IndexingReport) -> Iter
             report.damaged.append(f"{record.id}: {exc}")
             continue
         try:
-            text = archive.text_of(record)
+            text = archive.read_text(record.text_sha256, record.status)
         except (IntegrityError, UnicodeDecodeError, OSError) as exc:
             report.damaged.append(
                 f"{record.id}: its text cannot be read ({exc}); indexed without it"
@@ -186,7 +184,8 @@ def rebuild(
         finally:
             swapped_in.close()
         report.indexed += late.indexed
-        report.damaged += late.damaged
+        # A damaged record is tried again by that catch-up: said once.
+        report.damaged += [said for said in late.damaged if said not in report.damaged]
     return report
 
 

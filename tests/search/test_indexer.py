@@ -108,6 +108,37 @@ def test_a_missing_text_blob_is_skipped_and_said_not_fatal(archived: ArchiveHome
         assert record.id in services.index.stamps()
 
 
+def test_a_record_of_an_unknown_access_level_is_left_out_and_said(archived: ArchiveHome) -> None:
+    """Fail closed: a row whose access level was edited into nonsense is not searchable."""
+    with Services.open(archived, catch_up_index=True) as services:
+        target = _find(services, "hồ sơ số 5")[0]
+        with services.archive.session() as session, session.begin():
+            session.execute(update(Record).where(Record.id == target).values(access="bogus"))
+        report = services.reindex()
+        assert report.indexed == 30
+        assert report.damaged == [
+            f"{target}: record {target} has an unknown access level 'bogus' in the database"
+        ]
+        assert target not in services.index.stamps()
+        assert target not in _find(services, "truc lien thong", AccessLevel.SECRET)
+
+
+def test_what_is_indexed_of_a_record_is_what_the_archive_holds(archived: ArchiveHome) -> None:
+    """``Archive.searchable`` (rows) feeds the index what the records themselves say."""
+    with Archive.open(archived) as archive:
+        ids = archive.record_ids()
+        rows = list(archive.searchable(ids))
+        assert [row.id for row in rows] == ids
+        for row, record in zip(rows, archive.iter_records(ids), strict=True):
+            text_file = record.file(FileRole.OCR_TEXT)
+            assert row.text_sha256 == (text_file.sha256 if text_file else None)
+            assert row.manifest_sha256 == (record.seal.manifest_sha256 if record.seal else None)
+            assert archive.read_text(row.text_sha256, row.status) == archive.text_of(record)
+            fields = ("title", "doc_number", "issued_date", "access", "series_code",
+                      "doc_type", "type_name", "issuer", "subject", "status")  # fmt: skip
+            assert [getattr(row, f) for f in fields] == [getattr(record, f) for f in fields]
+
+
 def test_reindex_builds_beside_the_index_in_use_and_resumes_after_a_kill(
     archived: ArchiveHome,
 ) -> None:
