@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, Row, Select, bindparam, func, select
+from sqlalchemy import Connection, Row, Select, bindparam, func, or_, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -902,8 +902,9 @@ def _visible(query: Select[_Row], clearance: AccessLevel) -> Select[_Row]:
     one too, so that it is reported rather than hidden; everyone else sees known levels only."""
     if clearance is AccessLevel.SECRET:
         return query
+    # Equalities, not IN: an IN list is rendered anew at every execution of the statement.
     return query.where(
-        Record.access.in_([level.value for level in AccessLevel if clearance.permits(level)])
+        or_(*(Record.access == level.value for level in AccessLevel if clearance.permits(level)))
     )
 
 
