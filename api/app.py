@@ -24,7 +24,7 @@ from typing import Annotated, Any, TypeVar
 from anyio import to_thread
 from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from sqlalchemy import Row
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -32,8 +32,14 @@ from starlette.concurrency import run_in_threadpool
 from api import schemas
 from api.auth import RateLimiter, Reader, Sessions, reader_of_request
 from api.dashboard import dashboard
-from api.http import BodyLimit, SecurityHeaders, error_response, install_error_handlers
-from api.offline_docs import docs_pages, mount_offline_docs
+from api.http import (
+    BodyLimit,
+    SecurityHeaders,
+    error_response,
+    install_error_handlers,
+    range_problem,
+)
+from api.offline_docs import ASSETS_URL, docs_pages, mount_offline_docs
 from api.services import Services
 from api.verify_upload import verify_upload
 from api.views import described_json
@@ -122,7 +128,9 @@ def create_app(home: ArchiveHome) -> FastAPI:
     _routes(app)
     _web(app)
     app.add_middleware(BodyLimit, limit=MAX_UPLOAD_BYTES)
-    app.add_middleware(SecurityHeaders, docs_pages=docs_pages(app))
+    app.add_middleware(
+        SecurityHeaders, docs_pages=docs_pages(app), cacheable=("/static/", ASSETS_URL + "/")
+    )
     return app
 
 
@@ -190,9 +198,7 @@ def _record_routes(app: FastAPI) -> None:
         response_class=FileResponse,
         responses={**NOT_FOUND, 200: {"content": {"application/octet-stream": {}}}},
     )
-    def file(
-        request: Request, reader: ReaderDep, record_id: RecordId, role: FileRole
-    ) -> FileResponse:
+    def file(request: Request, reader: ReaderDep, record_id: RecordId, role: FileRole) -> Response:
         """The record's file of that role (original, archival PDF/A, ocr-text, attachment),
         with its own media type; Range requests are answered."""
         services = _services(request)
@@ -200,6 +206,8 @@ def _record_routes(app: FastAPI) -> None:
         wanted = found.file(role)
         if wanted is None or not services.archive.blobs.exists(wanted.sha256):
             raise RecordNotFound(f"record {found.id} has no {role.value} file")
+        if problem := range_problem(request, wanted.size):
+            return problem
         services.audit_read(found, reader.name, f"file {role.value}")
         path = services.archive.blobs.path_for(wanted.sha256)  # type: ignore[attr-defined]
         return FileResponse(
@@ -326,7 +334,8 @@ def _retention_routes(app: FastAPI) -> None:
         """Legal holds (legal staff, archivists, approvers and admins only)."""
         if reader.role not in READ_ROLES_FOR_HOLDS:
             return error_response(403, "legal holds are for legal staff and archivists")  # type: ignore[return-value]
-        return {"holds": [h.__dict__ for h in holds.holds(_services(request).archive)]}
+        found = holds.holds(_services(request).archive, clearance=reader.clearance)
+        return {"holds": [h.__dict__ for h in found]}
 
     @app.get("/api/v1/dashboard", response_model=schemas.DashboardResponse)
     def dashboard_data(request: Request, reader: ReaderDep) -> dict[str, Any]:

@@ -6,7 +6,9 @@ Rules:
 - a Bearer key that is not a user's is refused (401), never taken as anonymous: a typo must
   not look like "there is nothing";
 - web sessions are kept in the server's memory only (a restart logs everyone out): the cookie
-  holds a random token, HttpOnly and SameSite=Strict, never the API key;
+  holds a random token, HttpOnly and SameSite=Strict, never the API key; the session holds
+  the hash of the key it was opened with, and every request reads the user by it again, so a
+  user disabled, or given a new key or clearance, is so in their open sessions at once;
 - each key (or, anonymous, each client address) has a rate limit: a token bucket.
 """
 
@@ -22,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from archive.errors import RateLimited, Unauthenticated
 from archive.models import AccessLevel, User
-from archive.users import user_by_key
+from archive.users import user_by_key, user_by_key_hash
 
 SESSION_COOKIE = "luutru_session"
 SESSION_SECONDS = 8 * 3600
@@ -43,19 +45,18 @@ class Reader:
 
 @dataclass
 class Sessions:
-    """Web sessions: token -> (user name, role, clearance, expiry)."""
+    """Web sessions: token -> (the hash of the user's key, expiry)."""
 
-    _by_token: dict[str, tuple[Reader, float]] = field(default_factory=dict)
+    _by_token: dict[str, tuple[str, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def open(self, user: User) -> str:
         token = secrets.token_urlsafe(32)
-        reader = Reader(user.name, user.role, AccessLevel(user.clearance))
         with self._lock:
-            self._by_token[token] = (reader, time.monotonic() + SESSION_SECONDS)
+            self._by_token[token] = (user.key_sha256, time.monotonic() + SESSION_SECONDS)
         return token
 
-    def reader(self, token: str) -> Reader | None:
+    def key_hash(self, token: str) -> str | None:
         with self._lock:
             found = self._by_token.get(token)
             if found is None:
@@ -101,24 +102,36 @@ def reader_of(request: Request) -> Reader:
         user = user_by_key(services.archive, key.strip())
         if user is None:
             raise Unauthenticated("this API key is nobody's (or its user is disabled)")
-        return Reader(user.name, user.role, AccessLevel(user.clearance))
+        return _reader(user)
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        reader: Reader | None = request.app.state.sessions.reader(token)
-        if reader is not None:
-            request.app.state.limiter.take(f"user:{reader.name}")
-            return reader
+        sessions: Sessions = request.app.state.sessions
+        held = sessions.key_hash(token)
+        user = None if held is None else user_by_key_hash(services.archive, held)
+        if user is not None:
+            request.app.state.limiter.take(f"user:{user.name}")
+            return _reader(user)
+        if held is not None:
+            sessions.close(token)  # its user was disabled or given another key: it is over
     client = request.client.host if request.client else "?"
     request.app.state.limiter.take(f"addr:{client}")
     return anonymous
 
 
+def _reader(user: User) -> Reader:
+    return Reader(user.name, user.role, AccessLevel(user.clearance))
+
+
+def _reads_a_user(request: Request) -> bool:
+    return bool(request.headers.get("authorization") or request.cookies.get(SESSION_COOKIE))
+
+
 async def reader_of_request(request: Request) -> Reader:
     """``reader_of`` as the API's dependency, told on the event loop, without the hand-off to
-    a thread and back that costs a request more than its work: a session or an anonymous
-    reader needs no database, and a key is one row by its hash, looked up on the loop when the
-    archive is SQLite (``Services.key_reads_on_loop``), in a worker thread on PostgreSQL."""
+    a thread and back that costs a request more than its work: an anonymous reader needs no
+    database, and a key or a session is one row by the key's hash, looked up on the loop when
+    the archive is SQLite (``Services.key_reads_on_loop``), in a worker thread on PostgreSQL."""
     services = request.app.state.services
-    if request.headers.get("authorization") and not services.key_reads_on_loop:
+    if _reads_a_user(request) and not services.key_reads_on_loop:
         return await run_in_threadpool(reader_of, request)
     return reader_of(request)

@@ -25,7 +25,7 @@ from api.cli_common import (
     shown,
 )
 from api.errors import ExitCode
-from api.services import IngestReport
+from api.services import IngestReport, Services
 from archive.errors import SearchUnavailable
 from archive.models import AccessLevel
 from archive.revision import revise_record
@@ -93,6 +93,8 @@ def edit(
         wanted = {field: value for field, value in changes.items() if value is not None}
         if not wanted:
             raise typer.BadParameter("name at least one thing to change, e.g. --access secret")
+        if "access" in wanted:
+            _leave_search(services, services.archive.resolve_id(record_id, AccessLevel.SECRET))
         diffs = revise_record(services.archive, record_id, wanted, reason, by or getpass.getuser())
         record = services.archive.get(record_id, AccessLevel.SECRET)
         try:
@@ -125,6 +127,20 @@ def _parse_date(value: str | None) -> date | None:
         raise typer.BadParameter(
             f"{value!r} is not a date YYYY-MM-DD", param_hint="--date"
         ) from None
+
+
+def _leave_search(services: Services, record_id: str) -> None:
+    """Out of the search index before the database gives the record another access level:
+    were the change or its indexing to fail after, the record is missing from search until
+    the index catches up, never shown (nor counted) for readers it is now closed to."""
+    try:
+        services.index.remove([record_id])
+    except SearchUnavailable as exc:
+        err.print(
+            f"[red]the search index cannot take the change ({shown(str(exc))}), so the "
+            "record was not changed; try again, or run 'luutru reindex' first[/]"
+        )
+        raise typer.Exit(ExitCode.SEARCH) from None
 
 
 def _text(value: Any) -> str | None:

@@ -5,6 +5,8 @@
   unexpected failure answers 500 with a plain message, never a traceback.
 - Every response carries a Content-Security-Policy without inline script, nosniff, no
   referrer, and may not be framed; CORS is off (no Access-Control headers are ever sent).
+  Nothing but the static files may be kept by a cache (``Cache-Control: no-store``): a
+  confidential record's file is not left in a browser's or a proxy's cache.
 - A request body over ``max_body_bytes`` is refused (413) before it is read whole.
 """
 
@@ -21,6 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import FileResponse, MalformedRangeHeader, RangeNotSatisfiable
 
 from api.errors import http_status_for
 from archive.errors import LuutruError, TooLarge
@@ -44,7 +47,8 @@ HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 _CODES = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
-          405: "method-not-allowed", 409: "refused", 413: "too-large", 422: "invalid",
+          405: "method-not-allowed", 409: "refused", 413: "too-large",
+          416: "range-not-satisfiable", 422: "invalid",
           429: "rate-limited", 500: "internal", 503: "unavailable"}  # fmt: skip
 
 
@@ -57,6 +61,22 @@ def error_response(
         status_code=status,
         headers=headers,
     )
+
+
+def range_problem(request: Request, size: int) -> JSONResponse | None:
+    """The error a file's Range request gets, in the one shape (Starlette's file response
+    answers it in plain text), or None when the file response may serve it."""
+    asked = request.headers.get("range")
+    if asked is None or "if-range" in request.headers:
+        return None  # with If-Range, a range that no longer applies gets the whole file
+    try:
+        FileResponse._parse_range_header(asked, size)
+    except MalformedRangeHeader as exc:
+        return error_response(400, f"the Range header cannot be served: {exc.content}")
+    except RangeNotSatisfiable:
+        return error_response(416, f"the Range asked is not within the file's {size} bytes",
+                              headers={"Content-Range": f"bytes */{size}"})  # fmt: skip
+    return None
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -82,7 +102,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected failure serving %s", request.url.path)
-        return error_response(500, "the archive could not answer this request; see the server log")
+        response = error_response(
+            500, "the archive could not answer this request; see the server log"
+        )
+        # Starlette answers this from outside every middleware: the headers are set here.
+        response.headers.update(
+            {"content-security-policy": POLICY, **{k.decode(): v.decode() for k, v in HEADERS}}
+        )
+        return response
 
 
 def _inline_script_hashes(html: str) -> list[str]:
@@ -105,24 +132,30 @@ class SecurityHeaders:
     """ASGI middleware (no per-request Python objects beyond the headers): the headers above
     on every response; the API documentation pages' own inline scripts are allowed by hash."""
 
-    def __init__(self, app: ASGIApp, docs_pages: dict[str, str]) -> None:
+    def __init__(
+        self, app: ASGIApp, docs_pages: dict[str, str], cacheable: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
         self.policies: dict[str, bytes] = {
             path: _docs_policy(html).encode() for path, html in docs_pages.items()
         }
         self.default = POLICY.encode()
+        self.cacheable = cacheable  # path prefixes of files that are the same for everyone
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         policy = self.policies.get(scope["path"], self.default)
+        stored = scope["path"].startswith(self.cacheable) if self.cacheable else False
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers.append((b"content-security-policy", policy))
                 headers.extend(HEADERS)
+                if not stored and all(name.lower() != b"cache-control" for name, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
 
@@ -145,17 +178,31 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await _send_error(send, 413, f"the upload is over {self.limit >> 20} MiB")
             return
-        seen = 0
+        seen, over = 0, False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
+                over = True
                 raise TooLarge(f"the upload is over {self.limit >> 20} MiB")
             return message
 
-        await self.app(scope, counted, send)
+        replaced = False
+
+        async def answered(message: Message) -> None:
+            # The framework's form parser takes any failure of reading for a bad body (400):
+            # once the limit was passed, the answer is 413 whatever it says.
+            nonlocal replaced
+            start = message["type"] == "http.response.start"
+            if start and over and message["status"] != 413:
+                replaced = True
+                await _send_error(send, 413, f"the upload is over {self.limit >> 20} MiB")
+            elif not replaced:
+                await send(message)
+
+        await self.app(scope, counted, answered)
 
 
 async def _send_error(send: Send, status: int, message: str) -> None:

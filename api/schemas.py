@@ -25,7 +25,10 @@ class Hit(BaseModel):
     date: str | None
     doc_type: str
     issuer: str
-    score: float
+    score: float | None = Field(
+        description="the engine's relevance, for readers cleared for every record only "
+        "(it weighs words by how many records hold them, restricted ones too)"
+    )
     snippet: str = Field(description="HTML: the text escaped, query words in <b>")
 
 

@@ -180,7 +180,11 @@ class Services:
     def search(self, request: SearchRequest) -> SearchResults:
         """Search, then check every hit against the database's clearance: a hit the index
         holds with an outdated access level is re-indexed and the search run again, so a
-        record made secret since it was indexed never shows, nor counts."""
+        record made secret since it was indexed never shows, nor counts. Told as a reader
+        of that clearance may be told (``SearchResults.for_reader``)."""
+        return self._checked_search(request).for_reader(request.clearance)
+
+    def _checked_search(self, request: SearchRequest) -> SearchResults:
         self._reopen_if_swapped()
         results = self.index.search(request)
         ids = [hit.record_id for hit in results.hits]

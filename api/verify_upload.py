@@ -50,8 +50,13 @@ async def verify_upload(services: Services, reader: Reader, upload: UploadFile) 
 
 
 def _is_bundle(path: Path) -> bool:
-    with zipfile.ZipFile(path) as archive:
-        return "entry" in archive.namelist()
+    """A zip holding an ``entry``. A file that only ends as a zip does (its directory is not
+    there) is a file like any other."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "entry" in archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
 
 
 def _file_answer(services: Services, reader: Reader, sha256: str) -> dict[str, Any]:

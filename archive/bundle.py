@@ -28,8 +28,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import lzma
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -91,7 +93,11 @@ def verify_bundle(path: Path, trusted: Iterable[str] = ()) -> BundleReport:
         if "entry" not in members:
             raise BundleError(f"{path} is not an evidence bundle (it has no 'entry')")
         report = BundleReport(pinned=bool(pins))
-        _check(archive, members, pins, report)
+        try:
+            _check(archive, members, pins, report)
+        except _DAMAGED_ZIP as exc:
+            # A member whose bytes fail their CRC, or cannot be inflated: a damaged bundle.
+            report.problems.append(f"the bundle is damaged: {exc or type(exc).__name__}")
     report.ok = not report.problems
     if not pins:
         report.notes.append(
@@ -126,6 +132,11 @@ def _small(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], name: 
 
 class _Missing(Exception):
     pass
+
+
+# What reading a member of a damaged or odd zip raises (zipfile, zlib, bz2, lzma, encryption).
+_DAMAGED_ZIP = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
+                OSError, lzma.LZMAError)  # fmt: skip
 
 
 def _check(

@@ -83,7 +83,11 @@ _USER_BY_KEY = select(User).where(User.key_sha256 == bindparam("key_sha256"))
 
 def user_by_key(archive: Archive, api_key: str) -> User | None:
     """The active user whose key this is (the API's Bearer token), else None."""
-    wanted = key_hash(api_key)
+    return user_by_key_hash(archive, key_hash(api_key))
+
+
+def user_by_key_hash(archive: Archive, wanted: str) -> User | None:
+    """The active user whose key hashes to ``wanted`` (a web session holds only that)."""
     with archive.faults(), archive.session() as session:
         user = session.scalar(_USER_BY_KEY, {"key_sha256": wanted})
     if user is None or user.disabled_at is not None:

@@ -10,7 +10,7 @@ are never deleted.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -102,12 +102,26 @@ def release_hold(archive: Archive, hold_id: int, by: str, reason: str = "") -> H
         return HoldView.of(hold)
 
 
-def holds(archive: Archive, active_only: bool = False) -> list[HoldView]:
+def holds(
+    archive: Archive, active_only: bool = False, clearance: AccessLevel = AccessLevel.SECRET
+) -> list[HoldView]:
+    """The holds, as a reader of ``clearance`` may know them: a hold on records they may not
+    see is not there for them (its target and reason would tell of the records), and a hold
+    counts only the records they may see. A series hold names no record: always shown."""
     query = select(Hold).options(selectinload(Hold.records)).order_by(Hold.id)
     if active_only:
         query = query.where(Hold.released_at.is_(None))
     with archive.faults(), archive.session() as session:
-        return [HoldView.of(h) for h in session.scalars(query)]
+        found = [(HoldView.of(h), [r.record_id for r in h.records]) for h in session.scalars(query)]
+    if clearance is AccessLevel.SECRET:
+        return [view for view, _ in found]
+    visible = archive.visible(sorted({i for _, ids in found for i in ids}), clearance)
+    shown = []
+    for view, ids in found:
+        seen = sum(1 for record_id in ids if record_id in visible)
+        if seen or view.kind == HoldKind.SERIES.value:
+            shown.append(replace(view, records=seen))
+    return shown
 
 
 def held_ids(session: Session, record_ids: Iterable[str] | None = None) -> set[str]:

@@ -18,7 +18,7 @@ Rules every index keeps:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any, Protocol
@@ -81,7 +81,9 @@ class SearchHit:
     title: str
     number: str
     date: str | None
-    score: float
+    # The engine's relevance over the whole index, restricted records too: told only to a
+    # reader cleared for every record (``SearchResults.for_reader``).
+    score: float | None
     snippet: str
     doc_type: str = ""
     issuer: str = ""
@@ -94,7 +96,7 @@ class SearchHit:
             "date": self.date,
             "doc_type": self.doc_type,
             "issuer": self.issuer,
-            "score": round(self.score, 4),
+            "score": None if self.score is None else round(self.score, 4),
             "snippet": self.snippet,
         }
 
@@ -110,6 +112,14 @@ class SearchResults:
     total: int
     hits: list[SearchHit]
     facets: dict[str, list[FacetCount]] = field(default_factory=dict)
+
+    def for_reader(self, clearance: AccessLevel) -> SearchResults:
+        """What a reader of ``clearance`` is told: no scores below secret. A score weighs a
+        word by how many records hold it, restricted ones too: the same public hit scored
+        0.58 alone and 1.31 once three secret records said its word."""
+        if clearance is AccessLevel.SECRET:
+            return self
+        return replace(self, hits=[replace(hit, score=None) for hit in self.hits])
 
     def as_json(self) -> dict[str, object]:
         return {

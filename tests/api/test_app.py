@@ -3,8 +3,10 @@ error shape, security headers, and a confidential record leaking through no endp
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from archive.models import AccessLevel, FileRole
 from archive.users import Role, add_user
 from ingest.contracts import IngestSettings
 from ingest.sample_scans import SAMPLES, render_page
+from retention.holds import HoldKind, add_hold
 from tests.conftest import IngestedArchive, seal_pdf
 
 
@@ -45,6 +48,26 @@ def test_search_finds_a_record_without_diacritics(client: TestClient) -> None:
     assert hit["title"] == "Công văn V/v triển khai trục liên thông văn bản quốc gia"
     assert hit["number"] == "7816/VPCP-TTĐT" and hit["date"] == "2015-09-30"
     assert "<b>trục</b>" in hit["snippet"]
+
+
+def test_scores_are_told_only_to_readers_cleared_for_every_record(
+    client: TestClient, ingested_copy: IngestedArchive
+) -> None:
+    """A score weighs a word by how many records hold it, restricted ones too: from it an
+    anonymous reader could count the secret records that say a word."""
+    with Services.open(ingested_copy.home) as services:
+        _, operator = add_user(services.archive, "quan.tri", Role.ADMIN, AccessLevel.SECRET, "t")
+        _, official = add_user(services.archive, "can.bo", Role.OFFICIAL, AccessLevel.CONFIDENTIAL,
+                               "t")  # fmt: skip
+
+    def scores(key: str | None) -> list[object]:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        found = client.get("/api/v1/search", params={"q": "quyet dinh"}, headers=headers).json()
+        assert found["hits"]
+        return [hit["score"] for hit in found["hits"]]
+
+    assert all(score is None for score in scores(None) + scores(official))
+    assert all(isinstance(score, float) and score > 0 for score in scores(operator))
 
 
 def test_search_filters_sort_and_paging(client: TestClient) -> None:
@@ -74,6 +97,11 @@ def test_record_text_and_files(client: TestClient, ingested_copy: IngestedArchiv
     )
     part = client.get(f"/api/v1/records/{record_id}/files/archival", headers={"Range": "bytes=0-3"})
     assert part.status_code == 206 and part.content == b"%PDF"
+    for asked, status in (("bytes=abc", 400), ("lines=1-2", 400), ("bytes=99999999-", 416)):
+        url = f"/api/v1/records/{record_id}/files/original"
+        refused = client.get(url, headers={"Range": asked})
+        assert _error(refused)["status"] == status, asked
+    assert refused.headers["content-range"].startswith("bytes */")
 
 
 def test_a_blob_replaced_by_a_link_is_never_served(
@@ -113,6 +141,49 @@ def test_evidence_and_verify(
     ]
     stranger = client.post("/api/v1/verify", files={"upload": ("x.png", b"not archived")}).json()
     assert not stranger["archived"] and stranger["records"] == []
+
+
+def _damaged_bundle() -> bytes:
+    """A zip with an ``entry`` whose bytes were changed after their CRC was written."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as bundle:
+        bundle.writestr("entry", b"A" * 16)
+        bundle.writestr("entry.sig", b"x")
+    return out.getvalue().replace(b"A" * 16, b"B" * 16, 1)
+
+
+def test_a_damaged_or_false_zip_is_an_answer_not_a_500(ingested_copy: IngestedArchive) -> None:
+    """A bundle whose member fails its CRC is a bundle that is not intact; a file that only
+    ends as a zip does is a file. Neither is a failure of the server, on the API or the page."""
+    end_only = b"not a zip at all" * 4 + b"PK\x05\x06" + bytes(4) + b"\x01\x00\x01\x00"
+    end_only += (46).to_bytes(4, "little") + bytes(6)
+    with TestClient(create_app(ingested_copy.home), raise_server_exceptions=False) as client:
+        damaged = client.post("/api/v1/verify", files={"upload": ("b.zip", _damaged_bundle())})
+        assert damaged.status_code == 200, damaged.text
+        answer = damaged.json()
+        assert answer["kind"] == "bundle" and not answer["intact"]
+        assert any("damaged" in p for p in answer["bundle"]["problems"])
+        plain = client.post("/api/v1/verify", files={"upload": ("s.bin", end_only)})
+        assert plain.status_code == 200 and plain.json()["kind"] == "file"
+        for upload in (_damaged_bundle(), end_only):
+            page = client.post("/verify", files={"file": ("b.zip", upload)})
+            assert page.status_code == 200, page.status_code
+
+
+def test_an_unexpected_failure_is_500_with_the_security_headers(
+    ingested_copy: IngestedArchive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api import app as app_module
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(app_module, "dashboard", broken)
+    with TestClient(create_app(ingested_copy.home), raise_server_exceptions=False) as client:
+        response = client.get("/api/v1/dashboard")
+    assert _error(response)["code"] == "internal" and "a bug" not in response.text
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
 
 
 def test_log_endpoints(client: TestClient, ingested_copy: IngestedArchive) -> None:
@@ -156,6 +227,11 @@ def test_security_headers_and_head(client: TestClient) -> None:
         .split(";")[0]
     )
     assert client.head("/").status_code == 200
+    # What a reader was given is not kept by caches (a confidential file on a shared proxy);
+    # the static files, the same for everyone, may be.
+    for path in ("/", "/api/v1/search?q=x", "/api/v1/records/nosuchrecord", "/dashboard"):
+        assert client.get(path).headers["cache-control"] == "no-store", path
+    assert "no-store" not in client.get("/static/site.css").headers.get("cache-control", "")
 
 
 def test_an_upload_over_the_limit_is_refused(
@@ -166,6 +242,13 @@ def test_an_upload_over_the_limit_is_refused(
     monkeypatch.setattr(app_module, "MAX_UPLOAD_BYTES", 1024)
     with TestClient(app_module.create_app(ingested_copy.home)) as small:
         response = small.post("/api/v1/verify", files={"upload": ("big.bin", b"x" * 5000)})
+        assert response.status_code == 413 and _error(response)["code"] == "too-large"
+        # Sent in chunks, without a Content-Length: refused while it is read, as 413 too.
+        body = (b'--zz\r\nContent-Disposition: form-data; name="upload"; filename="a.bin"\r\n'
+                b"\r\n" + b"x" * 5000 + b"\r\n--zz--\r\n")  # fmt: skip
+        chunks = (body[start : start + 512] for start in range(0, len(body), 512))
+        multipart = {"content-type": "multipart/form-data; boundary=zz"}
+        response = small.post("/api/v1/verify", content=chunks, headers=multipart)
         assert response.status_code == 413 and _error(response)["code"] == "too-large"
 
 
@@ -236,6 +319,29 @@ def test_holds_are_for_legal_staff(client: TestClient, ingested_copy: IngestedAr
         _, key = add_user(services.archive, "phap.che", Role.LEGAL, AccessLevel.PUBLIC, "t")
     allowed = client.get("/api/v1/retention/holds", headers={"Authorization": f"Bearer {key}"})
     assert allowed.status_code == 200 and allowed.json() == {"holds": []}
+
+
+def test_holds_tell_a_reader_only_of_records_they_may_see(
+    client: TestClient, ingested_copy: IngestedArchive, tmp_path: Path
+) -> None:
+    """A hold on a secret record names it and says why: not there for a reader below secret.
+    A query hold counts only the records the reader may see; a series hold names none."""
+    with Services.open(ingested_copy.home) as services:
+        secret = seal_pdf(services, tmp_path, "Công văn tối mật", AccessLevel.SECRET)
+        public = seal_pdf(services, tmp_path, "Công văn công khai", AccessLevel.PUBLIC)
+        add_hold(services.archive, HoldKind.RECORD, secret, "vụ án hình sự số 7", "quan.tri")
+        add_hold(services.archive, HoldKind.QUERY, "công văn", "thanh tra", "quan.tri",
+                 [secret, public])  # fmt: skip
+        add_hold(services.archive, HoldKind.SERIES, "CV", "kiểm toán", "quan.tri")
+        _, low = add_user(services.archive, "phap.che", Role.LEGAL, AccessLevel.PUBLIC, "t")
+        _, high = add_user(services.archive, "phap.che2", Role.LEGAL, AccessLevel.SECRET, "t")
+
+    def holds(key: str) -> list[tuple[str, str, int]]:
+        found = client.get("/api/v1/retention/holds", headers={"Authorization": f"Bearer {key}"})
+        return [(h["kind"], h["target"], h["records"]) for h in found.json()["holds"]]
+
+    assert holds(low) == [("query", "công văn", 1), ("series", "CV", 0)]
+    assert holds(high) == [("record", secret, 1), ("query", "công văn", 2), ("series", "CV", 0)]
 
 
 def test_rate_limits_per_key(client: TestClient) -> None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image, ImageDraw
 
 from api.services import Services
@@ -17,7 +18,7 @@ from archive.home import ArchiveHome
 from archive.models import AccessLevel
 from archive.repository import Archive, Placement
 from ingest.sample_scans import find_font
-from tests.conftest import run_cli
+from tests.conftest import run_cli, seal_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -115,3 +116,37 @@ def test_the_same_name_in_two_folders_is_two_quarantine_entries(
     listed = json.loads(run_cli("quarantine", "list", "--json", home=home).stdout)
     paths = sorted(entry["path"] for entry in listed["entries"])
     assert paths == [str(tmp_path / "a" / "in" / "doc.png"), str(tmp_path / "b" / "in" / "doc.png")]
+
+
+def test_a_record_made_secret_leaves_search_even_when_indexing_it_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'luutru edit --access' takes the record out of the index before the database changes:
+    were the indexing after it to fail, the record is missing from search (caught up later),
+    never counted for the readers it is now closed to."""
+    from typer.testing import CliRunner
+
+    from api import cli_records
+    from api.cli import app
+    from archive.errors import SearchUnavailable
+    from search.contracts import SearchRequest
+
+    home = ArchiveHome(tmp_path / "home")
+    Archive.initialise(home)
+    with Services.open(home) as services:
+        ids = [seal_pdf(services, tmp_path, f"Cong van so {n} ve chuyen doi so",
+                        AccessLevel.PUBLIC) for n in (1, 2)]  # fmt: skip
+
+    def failing(*_args: object) -> None:
+        raise SearchUnavailable("the index is busy")
+
+    monkeypatch.setattr(cli_records, "index_records", failing)
+    edited = CliRunner().invoke(
+        app, ["--home", str(home.root), "edit", ids[0], "--access", "secret", "--reason", "mật"]
+    )
+    assert edited.exit_code != 0 and "the search index could not take it" in edited.output
+    with Services.open(home) as services:
+        # The index alone, before any catch-up or check against the database.
+        found = services.index.search(SearchRequest.of("chuyen doi so", AccessLevel.PUBLIC))
+        assert (found.total, [hit.record_id for hit in found.hits]) == (1, [ids[1]])
+        assert services.archive.get(ids[0], AccessLevel.SECRET).access == "secret"

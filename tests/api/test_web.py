@@ -26,10 +26,10 @@ from api.services import Services
 from archive.models import AccessLevel, FileRole
 from archive.repository import Archive
 from archive.revision import revise_record
-from archive.users import Role, add_user
+from archive.users import Role, add_user, disable_user
 from ingest.contracts import IngestSettings
 from ingest.sample_scans import SAMPLES, render_page
-from tests.conftest import IngestedArchive
+from tests.conftest import IngestedArchive, seal_pdf
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
 EVIL = '<script>alert(1)</script><img src=x onerror="alert(2)">'
@@ -229,6 +229,25 @@ def test_a_restricted_record_is_absent_until_a_cleared_reader_signs_in(
         assert hidden in client.get("/?q=nop+luu").text
         client.post("/logout")
         assert client.get(f"/records/{hidden}").status_code == 404
+
+
+def test_a_session_ends_when_its_user_is_disabled(
+    ingested_copy: IngestedArchive, tmp_path: Path
+) -> None:
+    """A session is its user's key by other means: 'luutru users disable' ends it at once,
+    on the pages and on the API (the cookie is sent to both)."""
+    with Services.open(ingested_copy.home) as services:
+        hidden = seal_pdf(services, tmp_path, "Công văn hạn chế", AccessLevel.CONFIDENTIAL)
+        _, key = add_user(services.archive, "le.d", Role.LEGAL, AccessLevel.CONFIDENTIAL, "test")
+    with TestClient(create_app(ingested_copy.home)) as client:
+        client.post("/login", data={"name": "le.d", "key": key}, follow_redirects=False)
+        assert client.get(f"/records/{hidden}").status_code == 200
+        assert client.get(f"/api/v1/records/{hidden}").status_code == 200
+        with Archive.open(ingested_copy.home) as archive:
+            disable_user(archive, "le.d")
+        assert client.get(f"/api/v1/records/{hidden}").status_code == 404
+        assert client.get(f"/records/{hidden}").status_code == 404
+        assert client.get(f"/api/v1/records/{hidden}/files/original").status_code == 404
 
 
 def test_signing_in_takes_that_users_own_key_and_a_same_site_form(
