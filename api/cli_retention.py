@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from api.cli_common import HomeOption, JsonOption, opened, out, parse_access, print_json, shown
 from api.services import Services
+from archive.errors import Refused, SearchUnavailable
 from archive.fsutil import atomic_write_bytes
 from archive.models import AccessLevel, Event, User
 from archive.repository import operator_name
@@ -354,8 +355,9 @@ def dispose_execute(
     again after a crash to finish."""
     with opened(ctx, home) as services:
         user = proven(services, as_user, "execute")
-        done = execute(services.archive, services.schedule(), list_id, user, _agency(services))
-        services.catch_up_quietly()  # the destroyed leave the index
+        done = execute(services.archive, services.schedule(), list_id, user, _agency(services),
+                       before_destroying=lambda ids: _leave_search(services, ids))  # fmt: skip
+        services.catch_up_quietly()  # the record of destruction joins it
     if as_json:
         print_json(
             {
@@ -369,6 +371,16 @@ def dispose_execute(
     out.print(f"List {list_id}: {len(done.destroyed)} record(s) destroyed, "
               f"{done.blobs_removed} file(s) removed.")  # fmt: skip
     out.print(f"Record of destruction: {done.report_record_id}")
+
+
+def _leave_search(services: Services, record_ids: list[str]) -> None:
+    try:
+        services.index.remove(record_ids)
+    except SearchUnavailable as exc:
+        raise Refused(
+            f"the search index cannot let the records go ({exc}), so none was destroyed; "
+            "run 'luutru dispose execute' again"
+        ) from None
 
 
 @dispose_app.command("show")

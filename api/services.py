@@ -188,16 +188,20 @@ class Services:
         self._reopen_if_swapped()
         results = self.index.search(request)
         ids = [hit.record_id for hit in results.hits]
-        if not ids or self.archive.visible(ids, request.clearance) == set(ids):
+        if not ids or self._hits_allowed(ids, request.clearance) == set(ids):
             return results
         self.catch_up_quietly()
         results = self.index.search(request)
-        allowed = self.archive.visible([hit.record_id for hit in results.hits], request.clearance)
+        allowed = self._hits_allowed([hit.record_id for hit in results.hits], request.clearance)
         hits = [hit for hit in results.hits if hit.record_id in allowed]
         if len(hits) != len(results.hits):
             # The index cannot be trusted for counts now; say only what the database allows.
             return SearchResults(len(hits), hits, {})
         return results
+
+    def _hits_allowed(self, ids: list[str], clearance: AccessLevel) -> set[str]:
+        # A destroyed record is no hit, whatever the index still holds of it.
+        return self.archive.visible(ids, clearance, destroyed=False)
 
     def all_matches(self, text: str, clearance: AccessLevel = AccessLevel.SECRET) -> list[str]:
         """Every record a query finds (a legal hold by query keeps them all), page by page."""

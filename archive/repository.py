@@ -718,12 +718,15 @@ class Archive:
             )
             return {rid: f"{access}:{manifest or ''}" for rid, access, manifest in rows}
 
-    def visible(self, record_ids: list[str], clearance: AccessLevel) -> set[str]:
-        """Which of ``record_ids`` exist and ``clearance`` may see (the database decides)."""
+    def visible(
+        self, record_ids: list[str], clearance: AccessLevel, *, destroyed: bool = True
+    ) -> set[str]:
+        """Which of ``record_ids`` exist and ``clearance`` may see (the database decides);
+        without ``destroyed``, only those not destroyed (a search hit must be a record)."""
         found: set[str] = set()
         # A connection, not an ORM session, and a statement built once: every search asks
         # this, and a session or a new statement costs more than the query.
-        query = _visible_ids(clearance)
+        query = _visible_ids(clearance, destroyed)
         with self.faults(), self.engine.connect() as connection:
             for start in range(0, len(record_ids), 500):
                 chunk = record_ids[start : start + 500]
@@ -869,7 +872,7 @@ def _history(connection: Connection, record_id: str) -> History:
 
 
 @functools.cache
-def _visible_ids(clearance: AccessLevel) -> Select[Any]:
+def _visible_ids(clearance: AccessLevel, destroyed: bool) -> Select[Any]:
     """Which of the ids given as ``ids`` are records ``clearance`` may see: of a known
     level, even for the operator (a damaged row is not a search hit)."""
     query = _visible(select(Record.id), clearance).where(
@@ -877,6 +880,8 @@ def _visible_ids(clearance: AccessLevel) -> Select[Any]:
     )
     if clearance is AccessLevel.SECRET:
         query = query.where(Record.access.in_([level.value for level in AccessLevel]))
+    if not destroyed:
+        query = query.where(Record.status != RecordStatus.DESTROYED.value)
     return query
 
 

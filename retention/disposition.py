@@ -18,6 +18,7 @@ Every step is an event (``luutru audit``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -249,8 +250,12 @@ def execute(
     list_id: int,
     user: User,
     agency: Agency,
+    before_destroying: Callable[[list[str]], None] | None = None,
 ) -> Execution:
-    """Carry out an approved destruction list (see the module's rules); safe to run again."""
+    """Carry out an approved destruction list (see the module's rules); safe to run again.
+    ``before_destroying`` is given the records about to be destroyed, once the list is found
+    approved and still due (the search index lets them go first: were the run to fail
+    after, they are missing from search, never shown with their destroyed text)."""
     today = datetime.now(UTC).date()
     with storage_faults(f"executing list {list_id}"), archive.session() as session, session.begin():
         row = load_list(session, list_id)
@@ -264,6 +269,8 @@ def execute(
         pending = [item.record_id for item in row.items if not item.done]
         everything = [item.record_id for item in row.items]
     done = Execution(list_id)
+    if pending and before_destroying is not None:
+        before_destroying(pending)
     for record_id in pending:
         _destroy_one(archive, list_id, record_id, user.name, approvers)
         done.destroyed.append(record_id)

@@ -297,3 +297,37 @@ def test_a_file_shared_with_a_living_record_is_kept(archive: Archive, people: di
     execute(archive, SCHEDULE, list_id, people["luu.tru"][0], AGENCY)
     kept = archive.get(living, AccessLevel.SECRET)
     assert all(archive.blobs.exists(f.sha256) for f in kept.files)
+
+
+def test_a_destroyed_record_is_no_search_hit_whatever_the_index_kept(
+    home: ArchiveHome, records: dict[str, str], people: dict
+) -> None:
+    """The index is told first (``before_destroying``); and were it not, a search still
+    never shows a destroyed record with the text the index kept of it."""
+    from api.services import Services
+    from search.contracts import SearchRequest
+
+    with Services.open(home, catch_up_index=True) as services:
+
+        def found() -> list[str]:
+            asked = SearchRequest.of("noi dung cong van", AccessLevel.SECRET, limit=50)
+            return [hit.record_id for hit in services.search(asked).hits]
+
+        assert records["old-letter"] in found()
+        list_id = _approved(services.archive, people)
+
+        def refuse(_ids: list[str]) -> None:
+            raise Refused("the index is busy")
+
+        with pytest.raises(Refused):
+            execute(services.archive, SCHEDULE, list_id, people["luu.tru"][0], AGENCY,
+                    before_destroying=refuse)  # fmt: skip
+        record = services.archive.get(records["old-letter"], AccessLevel.SECRET)
+        assert record.status != "destroyed" and records["old-letter"] in found()
+        told: list[str] = []
+        execute(services.archive, SCHEDULE, list_id, people["luu.tru"][0], AGENCY,
+                before_destroying=told.extend)  # fmt: skip
+        assert records["old-letter"] in told
+        # The index was not caught up: it still holds the destroyed records' text.
+        assert records["old-letter"] in services.index.stamps()
+        assert not set(told) & set(found())
