@@ -30,9 +30,11 @@ import hashlib
 import json
 import lzma
 import re
+import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -229,13 +231,14 @@ def _check_files(
     manifest: dict[str, Any],
     report: BundleReport,
 ) -> None:
-    named = set()
-    for item in manifest["files"]:
-        if not isinstance(item, dict):
-            report.problems.append("entry lists a file that is not an object")
-            continue
-        member = member_name(str(item.get("role")), str(item.get("name")), str(item.get("sha256")))
-        named.add(member)
+    items = [item for item in manifest["files"] if isinstance(item, dict)]
+    if len(items) < len(manifest["files"]):
+        report.problems.append("entry lists a file that is not an object")
+    places = member_names(
+        [(str(item.get("role")), str(item.get("name")), str(item.get("sha256"))) for item in items]
+    )
+    named = set(places)
+    for item, member in zip(items, places, strict=True):
         info = members.get(member)
         if info is None:
             report.problems.append(f"the bundle lacks {member}, which the manifest names")
@@ -250,11 +253,26 @@ def _check_files(
         report.problems.append(f"{extra} is in the bundle but not in the manifest")
 
 
-def member_name(role: str, name: str, sha256: str) -> str:
-    """Where a file of the manifest stands in the bundle: ``files/<role>/<name>``, or under
-    its sha256 when its name could not stand in a zip safely."""
-    unsafe = not name or name in (".", "..") or any(c in name for c in "/\\\0")
-    return f"files/{role}/{sha256 if unsafe else name}"
+def member_names(files: Sequence[tuple[str, str, str]]) -> list[str]:
+    """Where each file of the manifest, given as (role, name, sha256), stands in the bundle:
+    ``files/<role>/<name>``; under its sha256 when its name could not stand in a zip safely;
+    as ``<sha256>-<name>`` when another file of the role has the same name, as a file system
+    that ignores case would see it (unzipped, neither may replace the other)."""
+
+    def same(role: str, name: str) -> tuple[str, str]:
+        return role, unicodedata.normalize("NFC", name).casefold()
+
+    named = Counter(same(role, name) for role, name, _ in files)
+    found = []
+    for role, name, sha256 in files:
+        unsafe = not name or name in (".", "..") or any(c in name for c in "/\\\0")
+        if unsafe:
+            found.append(f"files/{role}/{sha256}")
+        elif named[same(role, name)] > 1:
+            found.append(f"files/{role}/{sha256}-{name}")
+        else:
+            found.append(f"files/{role}/{name}")
+    return found
 
 
 def _hash_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[str, str, int]:

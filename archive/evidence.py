@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from archive import log
-from archive.bundle import BUNDLE_FORMAT, member_name
+from archive.bundle import BUNDLE_FORMAT, member_names
 from archive.errors import IntegrityError, UsageError
 from archive.fsutil import file_mode, fsync_directory, locked_temp_file, make_directories
 from archive.models import AccessLevel, LogEntry
@@ -127,7 +127,14 @@ def write_evidence(archive: Archive, record_id: str, target: Path) -> EvidenceRe
         ("checkpoint", (checkpoint.witnessed_note or checkpoint.note).encode("utf-8")),
         ("checkpoint.vkey", signer.note_verifier(origin).vkey().encode() + b"\n"),
         *((f"keys/{key.key_id}.pub.pem", key.public_pem()) for key in keyring),
-        *((member_name(f.role, f.name, f.sha256), f"blob:{f.sha256}") for f in record.files),
+        *(
+            (member, f"blob:{f.sha256}")
+            for f, member in zip(
+                record.files,
+                member_names([(f.role, f.name, f.sha256) for f in record.files]),
+                strict=True,
+            )
+        ),
     ]
     readme = README.format(
         bundle=target.name,

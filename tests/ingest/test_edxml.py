@@ -314,3 +314,28 @@ def test_an_envelope_root_is_read_and_names_are_kept_to_file_names(
     assert names == ["aexe.docx", "x.pdf"]
     assert "attachment name '../../etc/x.pdf' is stored as 'x.pdf'" in record.warnings
     assert record.doc_number == "1482/QĐ-UBND"
+
+
+def test_two_attachments_of_one_name_both_stand_in_its_evidence(
+    archive: Archive, tmp_path: Path
+) -> None:
+    """Senders attach 'Phụ lục' twice with different contents: unzipped, the evidence bundle
+    must hold both (also where a file system ignores case), and verify."""
+    import zipfile
+
+    from archive.bundle import verify_bundle
+    from archive.evidence import write_evidence
+
+    docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    data = _package(HEADER, [("phu-luc.docx", docx, b"PK\x03\x04 first appendix"),
+                             ("phu-luc.docx", docx, b"PK\x03\x04 second appendix"),
+                             ("PHU-LUC.docx", docx, b"PK\x03\x04 third appendix")])  # fmt: skip
+    _, result = _ingest(archive, tmp_path, data)
+    assert result.status is Status.SEALED, result
+    bundle = tmp_path / "evidence.zip"
+    write_evidence(archive, result.record_id or "", bundle)
+    with zipfile.ZipFile(bundle) as opened:
+        names = [n.casefold() for n in opened.namelist() if n.startswith("files/attachment/")]
+    assert len(names) == len(set(names)) == 3, names
+    checked = verify_bundle(bundle)
+    assert checked.ok, checked.problems
