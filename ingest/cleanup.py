@@ -13,7 +13,7 @@ The original file is never touched: these work on the decoded copy.
 from __future__ import annotations
 
 import numpy as np
-from PIL import ExifTags, Image, ImageFilter, ImageOps
+from PIL import ExifTags, Image, ImageCms, ImageFilter, ImageOps
 
 # A pixel this dark is ink (paper is near 255, print near 0, scanner grey in between).
 SPECK_INK_BELOW = 128
@@ -26,6 +26,11 @@ DESKEW_MAX_DEGREES = 10.0
 DESKEW_MIN_DEGREES = 0.3
 UPSCALE_BELOW_DPI = 200
 UPSCALE_TO_DPI = 300
+# A 50 dpi scan (the coarsest worth reading) reaches 300 dpi; a page whose resolution reads
+# as almost nothing (a strip a few pixels wide, taken for A4) is not blown up a thousand times.
+MAX_UPSCALE = UPSCALE_TO_DPI / 50
+# Under tesseract's 32,767 pixels a side, with room for deskew's rotation to grow it.
+MAX_UPSCALED_SIDE = 30_000
 A4_WIDTH_INCHES = 8.27
 
 
@@ -37,7 +42,18 @@ PAPER_WHITE = (255, 255, 255)
 
 def grayscale(page: Image.Image) -> Image.Image:
     """Upright per EXIF, on white, 8-bit grey: what every later step and tesseract expect."""
-    return on_white(upright_per_exif(page)).convert("L")
+    return on_white(upright_per_exif(from_lab(page))).convert("L")
+
+
+def from_lab(page: Image.Image) -> Image.Image:
+    """A CIE L*a*b* scan (archival scanners make them) in sRGB, which Pillow's ``convert``
+    cannot make of it; any other page as it is."""
+    if page.mode != "LAB":
+        return page
+    lab, srgb = ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB")
+    converted = ImageCms.profileToProfile(page, lab, srgb, outputMode="RGB")
+    assert converted is not None  # None only when asked to convert in place
+    return converted
 
 
 def on_white(page: Image.Image) -> Image.Image:
@@ -113,10 +129,11 @@ def effective_dpi(page: Image.Image, declared: float | None) -> float:
 
 def upscale(page: Image.Image, dpi: float, max_pixels: int | None = None) -> Image.Image:
     """Resample a scan under 200 dpi to 300 dpi: small glyphs lose their diacritics first.
-    Never past ``max_pixels`` (the page limit): a low resolution must not make a bomb."""
+    Never past ``max_pixels`` (the page limit), ``MAX_UPSCALE`` times or ``MAX_UPSCALED_SIDE``:
+    a low resolution must not make a bomb, nor a page tesseract refuses."""
     if dpi >= UPSCALE_BELOW_DPI:
         return page
-    factor = UPSCALE_TO_DPI / dpi
+    factor = min(UPSCALE_TO_DPI / dpi, MAX_UPSCALE, MAX_UPSCALED_SIDE / max(page.size))
     if max_pixels is not None:
         factor = min(factor, (max_pixels / max(1, page.width * page.height)) ** 0.5)
     if factor <= 1:

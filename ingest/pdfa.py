@@ -28,6 +28,7 @@ from pikepdf import Name
 from PIL import Image, ImageCms
 
 from archive.fsutil import atomic_write
+from ingest.cleanup import from_lab
 
 PDFA_PART = "2"
 PDFA_CONFORMANCE = "B"
@@ -188,6 +189,8 @@ def _as_rgb(visual: Image.Image) -> Image.Image:
         return background
     if visual.mode.startswith("I") or visual.mode == "F":  # 16/32-bit grey scans
         return visual.convert("I").point(lambda v: v / 256).convert("L")
+    if visual.mode == "LAB":
+        return from_lab(visual)
     return visual if visual.mode == "RGB" else visual.convert("RGB")  # convert would copy
 
 

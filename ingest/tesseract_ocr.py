@@ -96,7 +96,10 @@ class TesseractEngine:
     def orientation(self, page: Image.Image, work_dir: Path | None = None) -> int | None:
         scale = OSD_LONGEST_SIDE / max(page.size)
         if scale < 1:
-            page = page.resize((round(page.width * scale), round(page.height * scale)))
+            # At least a pixel each way: a long thin strip must not shrink to nothing.
+            page = page.resize(
+                (max(1, round(page.width * scale)), max(1, round(page.height * scale)))
+            )
         with tempfile.TemporaryDirectory(prefix="osd-", dir=work_dir) as work:
             source, base = Path(work, "page.tif"), Path(work, "page")
             page.save(source, format="TIFF", compression="raw")

@@ -172,6 +172,23 @@ def test_a_resolution_no_scanner_makes_is_not_believed_and_upscaling_has_a_ceili
     assert cleanup.upscale(tiny, 250, max_pixels=20_000_000) is tiny
 
 
+def test_a_strip_of_a_few_pixels_is_not_blown_up_past_what_tesseract_reads() -> None:
+    """2 x 24 pixels with no resolution reads as A4 at 0.24 dpi: upscaled to 300 dpi it was
+    2,481 x 29,772 pixels, 74 megapixels for a 70-byte PNG; 1 x 16 became taller than the
+    32,767 pixels tesseract takes."""
+    for size in ((2, 24), (1, 16), (900, 2000)):
+        strip = Image.new("L", size, 255)
+        dpi = cleanup.effective_dpi(strip, None)
+        grown = cleanup.upscale(strip, dpi, max_pixels=100_000_000)
+        assert grown.width <= size[0] * cleanup.MAX_UPSCALE
+        assert max(grown.size) <= cleanup.MAX_UPSCALED_SIDE
+
+
+def test_the_orientation_of_a_long_thin_strip_is_unknown_not_an_error(engine) -> None:
+    strip = Image.new("L", (1, 16_000), 255)
+    assert engine.orientation(strip) is None
+
+
 @pytest.mark.parametrize("degrees", [1.4, -1.5, 2.9])
 @pytest.mark.parametrize("extra_rows", [0, 1, 2, 3])
 def test_a_small_tilt_is_measured_whatever_the_page_size(page, degrees: float, extra_rows) -> None:
@@ -182,3 +199,15 @@ def test_a_small_tilt_is_measured_whatever_the_page_size(page, degrees: float, e
     taller = Image.new("L", (tilted.width, tilted.height + extra_rows), 255)
     taller.paste(tilted)
     assert cleanup.skew_angle(taller) == pytest.approx(degrees, abs=0.2)
+
+
+def test_a_cielab_tiff_is_read_and_archived(archive: Archive, tmp_path) -> None:
+    """Archival scanners write CIE L*a*b* TIFFs; Pillow's convert cannot make grey of them."""
+    source = tmp_path / "lab.tif"
+    render_page(SAMPLES[0], 200, 0).convert("RGB").convert("LAB").save(source, dpi=(200, 200))
+    with Image.open(source) as reopened:
+        assert reopened.mode == "LAB"
+    result = ingest_one(source, IngestContext(archive, TesseractEngine(), IngestSettings()))
+    assert result.status is Status.SEALED, result.reason
+    record = archive.get(result.record_id or "", AccessLevel.SECRET)
+    assert sum(phrase in archive.text_of(record) for phrase in PHRASES) >= len(PHRASES) - 1
