@@ -68,6 +68,10 @@ DS_SIGNATURE = f"{{{DS_NS}}}Signature"
 XADES_NS_PREFIX = "http://uri.etsi.org/01903/"
 SIGNING_KEY_USAGES = frozenset({"digital_signature", "non_repudiation"})
 MAX_CHAIN = 10
+# Signatures checked in one document. Each costs a parse and a validation of its own, so a
+# small file of thousands (a flood of fields all pointing at one signature) took minutes;
+# a real document has a few. Past this, the rest are said not checked (invalid).
+MAX_SIGNATURES = 20
 MAX_REASON = 400
 _T = TypeVar("_T")
 
@@ -191,10 +195,20 @@ def _check_pdf(stream: Any, roots: TrustRoots) -> list[SignatureCheck]:
         raise
     except Exception as exc:  # noqa: BLE001 - hostile input: any failure is the file's
         return [_unread("pades", f"the PDF cannot be read to check its signatures: {_say(exc)}")]
+    distinct, seen = [], set()
+    for name, value, sig_field in fields:
+        # Many fields may point at one signature dictionary: it is one signature.
+        key = getattr(value, "idnum", None) or id(value)
+        if key not in seen:
+            seen.add(key)
+            distinct.append((name, sig_field))
     checks = [
-        _check_pdf_field(reader, name, sig_field, roots) for name, _value, sig_field in fields
+        _check_pdf_field(reader, name, sig_field, roots)
+        for name, sig_field in distinct[:MAX_SIGNATURES]
     ]
     found = [check for check in checks if check is not None]
+    if len(distinct) > MAX_SIGNATURES:
+        found.append((1 << 30, _too_many("pades", len(distinct))))
     # Signing order: earlier revisions first; a signature too broken to place goes last.
     return [check for _revision, check in sorted(found, key=lambda pair: pair[0])]
 
@@ -368,14 +382,26 @@ def check_xml_signatures(xml_bytes: bytes, roots: TrustRoots) -> list[SignatureC
     root = _parse_xml(xml_bytes)
     if isinstance(root, str):
         return [_unread("xmldsig", root)]
-    return [
+    signatures = list(root.iter(DS_SIGNATURE))
+    checks = [
         _guarded(
             "xmldsig",
             str(signature.get("Id") or ""),
             partial(_check_xml_signature, xml_bytes, root, index, signature, roots),
         )
-        for index, signature in enumerate(root.iter(DS_SIGNATURE))
+        for index, signature in enumerate(signatures[:MAX_SIGNATURES])
     ]
+    if len(signatures) > MAX_SIGNATURES:
+        checks.append(_too_many("xmldsig", len(signatures)))
+    return checks
+
+
+def _too_many(kind: str, count: int) -> SignatureCheck:
+    return _unread(
+        kind,
+        f"the document holds {count} signatures; only the first {MAX_SIGNATURES} were "
+        "checked, the rest could not be",
+    )
 
 
 def _surely_unsigned_xml(data: bytes) -> bool:

@@ -5,6 +5,7 @@ recorded, never raised. Every certificate and signed file is generated (tests/in
 from __future__ import annotations
 
 import base64
+import copy
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
@@ -410,3 +411,23 @@ def test_with_no_roots_every_signature_is_unknown_but_tampering_still_shows(
         check_xml_signatures(agency_xml.replace(SUBJECT.encode(), b"Other"), empty)
     )
     assert tampered_pdf.status is INVALID and tampered_xml.status is INVALID
+
+
+def test_a_flood_of_xml_signatures_is_checked_up_to_a_limit(
+    roots: TrustRoots, agency_xml: bytes
+) -> None:
+    """Each signature costs a parse of the whole document: thousands in a small package took
+    minutes. The first ``MAX_SIGNATURES`` are checked, the rest said not checked."""
+    from lxml import etree
+
+    from ingest.signatures import MAX_SIGNATURES
+
+    root = etree.fromstring(agency_xml)
+    [signature] = list(root.iter("{http://www.w3.org/2000/09/xmldsig#}Signature"))
+    parent = signature.getparent()
+    for _ in range(3 * MAX_SIGNATURES):
+        parent.append(copy.deepcopy(signature))
+    checks = check_xml_signatures(etree.tostring(root), roots)
+    assert len(checks) == MAX_SIGNATURES + 1
+    assert checks[-1].status is INVALID
+    assert f"holds {3 * MAX_SIGNATURES + 1} signatures" in checks[-1].reason
