@@ -50,6 +50,37 @@ class EntryKind:
     REVISION = "revision"
     KEY_ROTATION = "key-rotation"
     DISPOSITION = "disposition"
+    TRANSFER = "transfer"
+
+
+# The formats of the entries that are not manifests (``archive.manifest``).
+ROTATION_FORMAT = "luutru-key-rotation/1"
+DISPOSITION_FORMAT = "luutru-disposition/1"
+TRANSFER_FORMAT = "luutru-transfer/1"
+_MANIFEST_FORMATS = ("luutru-manifest/1", "luutru-manifest/2")
+
+
+def entry_says(data: bytes) -> tuple[str, str | None] | None:
+    """What an entry's own bytes say it is: (kind, record id), or None when they are no
+    entry luutru writes. The ``kind`` and ``record_id`` columns of an entry row are not in
+    what the tree hashes: the audit believes only this."""
+    try:
+        value = json.loads(data)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(value, dict):
+        return None
+    form, record_id = value.get("format"), value.get("record_id")
+    if form in _MANIFEST_FORMATS and isinstance(record_id, str):
+        revised = isinstance(value.get("revision"), int) and value["revision"] > 0
+        return (EntryKind.REVISION if revised else EntryKind.SEAL), record_id
+    if form == DISPOSITION_FORMAT and isinstance(record_id, str):
+        return EntryKind.DISPOSITION, record_id
+    if form == TRANSFER_FORMAT and isinstance(record_id, str):
+        return EntryKind.TRANSFER, record_id
+    if form == ROTATION_FORMAT:
+        return EntryKind.KEY_ROTATION, None
+    return None
 
 
 class SqlNodeStore:
@@ -326,12 +357,13 @@ def audit(session: Session, blobs: BlobStore, keyring: Keyring, trusted: Trusted
             if seq != expected_seq:
                 found.problems.append(f"log entry {expected_seq} is missing (next is {seq})")
                 expected_seq = seq
-            _note_entry(found, kind, record_id, entry_sha256)
             try:
                 data = blobs.read_bytes(entry_sha256)
             except IntegrityError as exc:
                 found.problems.append(f"log entry {seq}: {exc}")
                 data = b""
+            else:
+                _note_entry(found, seq, (kind, record_id), entry_says(data), entry_sha256)
             for level, idx, value in rebuilt.add(data):
                 if stored.get((level, idx)) != value:
                     found.problems.append(f"log node ({level}, {idx}) disagrees with the entries")
@@ -350,6 +382,14 @@ def audit(session: Session, blobs: BlobStore, keyring: Keyring, trusted: Trusted
     found.size = rebuilt.size
     if log_head.size != rebuilt.size:
         found.problems.append(f"the log's head says {log_head.size} entries, it has {found.size}")
+    # Every append ends with a checkpoint of the new size: without one at the end, the
+    # entries could have been rewritten by someone who holds the database but not the key.
+    newest = session.scalar(select(func.max(LogCheckpoint.size)))
+    if found.size and newest != found.size:
+        found.problems.append(
+            f"no signed checkpoint covers the log's {found.size} entries"
+            + (f" (the newest is of {newest})" if newest else "")
+        )
     beyond = select(LogCheckpoint.size).where(
         or_(LogCheckpoint.size > rebuilt.size, LogCheckpoint.size < 0)
     )
@@ -419,12 +459,32 @@ def _checkpoints_reached(session: Session, first: int, last: int) -> dict[int, _
     }
 
 
-def _note_entry(found: LogAudit, kind: str, record_id: str | None, entry_sha256: str) -> None:
+def _note_entry(
+    found: LogAudit,
+    seq: int,
+    row: tuple[str, str | None],
+    said: tuple[str, str | None] | None,
+    entry_sha256: str,
+) -> None:
+    """What an entry tells of records, from its bytes; a row that says otherwise is damage."""
+    if said is None:
+        found.problems.append(f"log entry {seq}: its bytes are not an entry luutru writes")
+        return
+    if row != said:
+        found.problems.append(
+            f"log entry {seq}: the database calls it {_told(row)}, its bytes {_told(said)}"
+        )
+    kind, record_id = said
     if kind in (EntryKind.SEAL, EntryKind.REVISION) and record_id:
         found.newest_manifest[record_id] = entry_sha256
         found.manifests.add(entry_sha256)
     elif kind == EntryKind.DISPOSITION and record_id:
         found.disposed.add(record_id)
+
+
+def _told(entry: tuple[str, str | None]) -> str:
+    kind, record_id = entry
+    return f"a {kind} of record {record_id}" if record_id else f"a {kind}"
 
 
 def _check_checkpoint(

@@ -15,12 +15,10 @@ import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from archive.log import EntryKind, LogWriter
+from archive.log import ROTATION_FORMAT, EntryKind, LogWriter
 from archive.manifest import canonical_json
 from archive.repository import Archive, operator_name, storage_faults
 from archive.signing import Signer, Verifier, passphrase_from_env, raw_public_bytes, rotate_key
-
-ROTATION_FORMAT = "luutru-key-rotation/1"
 
 
 @dataclass(frozen=True)

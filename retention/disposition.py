@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from archive.errors import Refused, UsageError
-from archive.log import EntryKind, LogWriter
+from archive.log import DISPOSITION_FORMAT, EntryKind, LogWriter
 from archive.manifest import canonical_json
 from archive.models import (
     AccessLevel,
@@ -51,7 +51,6 @@ if TYPE_CHECKING:
 
 REQUIRED_APPROVALS = 2
 DESTRUCTION_SERIES = "BB-HUY"
-DISPOSITION_FORMAT = "luutru-disposition/1"
 
 
 class ListStatus:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from archive.errors import UsageError
 from archive.evidence import write_evidence
-from archive.log import LogWriter
+from archive.log import TRANSFER_FORMAT, EntryKind, LogWriter
 from archive.manifest import canonical_json
 from archive.models import AccessLevel, DisposalItem, Event, Record, RecordStatus, User
 from archive.repository import Archive, storage_faults
@@ -34,9 +34,6 @@ from retention.disposition import (
 )
 from retention.schedule import Action, SeriesRule
 from retention.transfer import TransferFile, TransferItem, write_bags
-
-TRANSFER_ENTRY = "transfer"
-TRANSFER_FORMAT = "luutru-transfer/1"
 
 
 def transfer(
@@ -163,7 +160,8 @@ def _mark_transferred(
                 "executed_at": now.isoformat(),
             }
         )
-        writer.append(TRANSFER_ENTRY, statement, archive.blobs.put_bytes(statement), record_id, now)
+        sha256 = archive.blobs.put_bytes(statement)
+        writer.append(EntryKind.TRANSFER, statement, sha256, record_id, now)
         writer.checkpoint(archive.signer(), now)
         record.status = RecordStatus.TRANSFERRED.value
         record.disposed_at, record.disposed_by, record.disposal_list_id = now, by, list_id

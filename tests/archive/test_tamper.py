@@ -144,6 +144,60 @@ def test_a_record_deleted_from_every_table(archive: Archive, sealed: list[str]) 
     assert any("is gone" in p for p in report.all_problems())
 
 
+@pytest.mark.parametrize(
+    "relabel",
+    [
+        "UPDATE log_entries SET kind = 'disposition' WHERE record_id = :id",
+        "UPDATE log_entries SET record_id = NULL WHERE record_id = :id",
+    ],
+    ids=["a seal entry called a disposition", "a seal entry of no record"],
+)
+def test_a_record_deleted_behind_a_relabelled_log_row(
+    archive: Archive, sealed: list[str], relabel: str
+) -> None:
+    """The kind and record id of a log row are not in what the tree hashes: relabelled, a
+    seal entry looked like the lawful disposal of the record deleted after it."""
+    _sql(archive, relabel, id=sealed[0])
+    with archive.session() as session, session.begin():
+        for table in (Seal, RecordFile):
+            session.execute(delete(table).where(table.record_id == sealed[0]))
+        session.execute(delete(Record).where(Record.id == sealed[0]))
+    report = _audit(archive)
+    assert report.vanished == [sealed[0]] and report.damaged == [sealed[0]]
+    assert report.log is not None
+    assert any("log entry 0: the database calls it" in p for p in report.log.problems)
+
+
+def test_a_key_rotation_entry_called_the_disposition_of_a_record(
+    archive: Archive, sealed: list[str]
+) -> None:
+    from archive.rotation import rotate_signing_key
+
+    rotate_signing_key(archive)
+    assert _audit(archive).ok
+    _sql(archive, "UPDATE log_entries SET kind = 'disposition', record_id = :id "
+         "WHERE kind = 'key-rotation'", id=sealed[0])  # fmt: skip
+    _sql(archive, "UPDATE records SET status = 'destroyed' WHERE id = :id", id=sealed[0])
+    report = _audit(archive)
+    assert report.log is not None and not report.ok
+    assert any("its bytes a key-rotation" in p for p in report.log.problems)
+
+
+def test_a_log_without_its_signed_checkpoints(archive: Archive, sealed: list[str]) -> None:
+    """Without a checkpoint, whoever holds the database but not the key could rewrite the
+    entries and their tree (plain sha256) unseen."""
+    _sql(archive, "DELETE FROM log_checkpoints WHERE size = 3")
+    report = _audit(archive)
+    assert report.log is not None and not report.ok
+    assert "no signed checkpoint covers the log's 3 entries (the newest is of 2)" in (
+        report.log.problems
+    )
+    _sql(archive, "DELETE FROM log_checkpoints")
+    report = _audit(archive)
+    assert report.log is not None
+    assert "no signed checkpoint covers the log's 3 entries" in report.log.problems
+
+
 def test_a_deleted_log_entry(archive: Archive, sealed: list[str]) -> None:
     with archive.session() as session, session.begin():
         session.execute(delete(LogEntry).where(LogEntry.seq == 1))
