@@ -14,7 +14,16 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from api.cli_common import HomeOption, JsonOption, opened, out, parse_access, print_json, shown
+from api.cli_common import (
+    HomeOption,
+    JsonOption,
+    check_series,
+    opened,
+    out,
+    parse_access,
+    print_json,
+    shown,
+)
 from api.services import Services
 from archive.errors import Refused, SearchUnavailable
 from archive.fsutil import atomic_write_bytes
@@ -256,7 +265,9 @@ def hold_add(
                 services.archive, holding.HoldKind.RECORD, record_id, reason, by
             )
         elif series:
-            view = holding.add_hold(services.archive, holding.HoldKind.SERIES, series, reason, by)
+            # As the schedule spells it: records are filed under that spelling.
+            code = check_series(services, series) or series
+            view = holding.add_hold(services.archive, holding.HoldKind.SERIES, code, reason, by)
         else:
             ids = services.all_matches(query or "")
             view = holding.add_hold(

@@ -95,6 +95,10 @@ def verify_bundle(path: Path, trusted: Iterable[str] = ()) -> BundleReport:
         if "entry" not in members:
             raise BundleError(f"{path} is not an evidence bundle (it has no 'entry')")
         report = BundleReport(pinned=bool(pins))
+        named = Counter(info.filename for info in archive.infolist())
+        for twice in sorted(name for name, count in named.items() if count > 1):
+            # Zip tools show the first of two members of one name, this check read the last.
+            report.problems.append(f"the bundle holds {twice} {named[twice]} times")
         try:
             _check(archive, members, pins, report)
         except _DAMAGED_ZIP as exc:

@@ -15,9 +15,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
-from archive.errors import RecordNotFound, UsageError
+from archive.errors import RecordNotFound, Refused, UsageError
 from archive.log import EntryKind, LogWriter
 from archive.manifest import (
     SEALED_FIELDS,
@@ -26,7 +26,7 @@ from archive.manifest import (
     sign_manifest,
     verify_manifest,
 )
-from archive.models import AccessLevel, Record, RecordChange
+from archive.models import AccessLevel, Hold, Record, RecordChange
 from archive.repository import Archive, storage_faults
 from archive.text import normalize
 
@@ -82,6 +82,8 @@ def revise_record(
         ]
         if not diffs:
             raise UsageError(f"record {full_id} already has these values; nothing changed")
+        if "series_code" in values and values["series_code"] != record.series_code:
+            _refuse_leaving_a_held_series(session, full_id, record.series_code)
         seal = record.seal
         manifest = verify_manifest(
             archive.blobs.read_bytes(seal.manifest_sha256),
@@ -141,3 +143,18 @@ def history(archive: Archive, record_id: str) -> list[dict[str, Any]]:
             }
             for row in rows
         ]
+
+
+def _refuse_leaving_a_held_series(session: Session, record_id: str, series: str | None) -> None:
+    """A series hold covers the records filed in the series: moved out of it, a record would
+    escape the hold and could be disposed of."""
+    held = session.scalar(
+        select(Hold.id).where(
+            Hold.released_at.is_(None), Hold.kind == "series", Hold.target == series
+        )
+    )
+    if held is not None:
+        raise Refused(
+            f"record {record_id} is in series {series}, which hold {held} holds: its series "
+            "cannot change until the hold is released"
+        )

@@ -210,6 +210,16 @@ def check_approved(row: DisposalList) -> list[str]:
     return sorted(approvers)
 
 
+def refuse_if_held(session: Session, list_id: int, record_id: str) -> None:
+    """Checked again for each record, in the transaction that disposes of it: a hold put
+    while a long list is carried out stops it there."""
+    if held_ids(session, [record_id]):
+        raise Refused(
+            f"record {record_id} was put under a legal hold while list {list_id} was carried "
+            "out: it and the records after it were left as they are"
+        )
+
+
 def check_still_due(
     session: Session, row: DisposalList, schedule: dict[str, SeriesRule], today: date
 ) -> None:
@@ -262,7 +272,9 @@ def execute(
             raise UsageError(f"list {list_id} is a transfer list: 'luutru transfer {list_id}'")
         approvers = check_approved(row)
         if row.status != ListStatus.EXECUTED:
-            check_still_due(session, row, schedule, max(today, row.as_of))
+            # Due today, whatever date the list was drawn up for: a list 'as of' a future
+            # date must not destroy what is not due yet.
+            check_still_due(session, row, schedule, today)
             row.status, row.executed_by = ListStatus.EXECUTING, user.name
             row.executed_at = row.executed_at or datetime.now(UTC)
         pending = [item.record_id for item in row.items if not item.done]
@@ -297,6 +309,7 @@ def _destroy_one(
         item = session.get(DisposalItem, (list_id, record_id))
         if record is None or item is None or item.done:
             return
+        refuse_if_held(session, list_id, record_id)
         statement = canonical_json(
             {
                 "format": DISPOSITION_FORMAT,

@@ -31,6 +31,7 @@ from retention.disposition import (
     check_approved,
     check_still_due,
     load_list,
+    refuse_if_held,
 )
 from retention.schedule import Action, SeriesRule
 from retention.transfer import TransferFile, TransferItem, write_bags
@@ -55,7 +56,7 @@ def transfer(
             raise UsageError(f"list {list_id} is a destruction list: 'luutru dispose execute'")
         approvers = check_approved(row)
         if row.status != ListStatus.EXECUTED:
-            check_still_due(session, row, schedule, max(today, row.as_of))
+            check_still_due(session, row, schedule, today)  # due today (see disposition)
             row.status, row.executed_by = ListStatus.EXECUTING, user.name
             row.executed_at = row.executed_at or datetime.now(UTC)
         record_ids = [item.record_id for item in row.items]
@@ -148,6 +149,7 @@ def _mark_transferred(
         )
         if item is None or record is None or item.done:
             return
+        refuse_if_held(session, list_id, record_id)
         statement = canonical_json(
             {
                 "format": TRANSFER_FORMAT,

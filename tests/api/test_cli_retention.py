@@ -164,6 +164,10 @@ def test_a_held_record_is_never_proposed_nor_destroyed(office) -> None:
     by_query = _cli(home, "hold", "add", "--query", "Cong van", "--reason", "thanh tra", "--json")
     assert by_query.returncode == 0, by_query.stderr
     assert json.loads(by_query.stdout)["records"] == 3
+    # A series as the schedule spells it, however typed: records are filed under that.
+    by_series = _cli(home, "hold", "add", "--series", "cv", "--reason", "kiểm toán", "--json")
+    assert by_series.returncode == 0 and json.loads(by_series.stdout)["target"] == "CV"
+    assert _cli(home, "hold", "add", "--series", "XX", "--reason", "x").returncode == 2
 
 
 def test_transfer_to_the_historical_archive(office, tmp_path: Path) -> None:

@@ -104,6 +104,22 @@ def test_an_altered_member_is_caught(bundle: Path, what: str, expected: str) -> 
     assert any(expected in p for p in report.problems), report.problems
 
 
+def test_a_forged_member_beside_the_genuine_one_is_caught(bundle: Path, tmp_path: Path) -> None:
+    """Zip tools show the first of two members of one name; the check must not read only
+    the other."""
+    name, genuine = _member(bundle, "files/original/")
+    forged = tmp_path / "forged.zip"
+    with zipfile.ZipFile(bundle) as source, zipfile.ZipFile(forged, "w") as target:
+        target.writestr(name, b"forged bytes")
+        for info in source.infolist():
+            target.writestr(info, source.read(info))
+    with zipfile.ZipFile(forged) as opened:
+        assert [n for n in opened.namelist() if n == name] == [name, name]
+    report = verify_bundle(forged)
+    assert not report.ok and f"the bundle holds {name} 2 times" in report.problems
+    assert genuine
+
+
 def test_a_proof_for_another_leaf_or_size_is_caught(bundle: Path) -> None:
     proof = json.loads(_member(bundle, "inclusion.json")[1])
     assert len(proof["hashes"]) == 3

@@ -331,3 +331,48 @@ def test_a_destroyed_record_is_no_search_hit_whatever_the_index_kept(
         # The index was not caught up: it still holds the destroyed records' text.
         assert records["old-letter"] in services.index.stamps()
         assert not set(told) & set(found())
+
+
+def test_a_list_drawn_up_for_a_future_date_destroys_nothing_not_due_today(
+    archive: Archive, people: dict
+) -> None:
+    """CV keeps 10 years: closed in 2024, due 1 January 2035. A list 'as of' 2040 may be
+    drawn up and approved; carried out today, it is refused."""
+    young = _seal(archive, "young", "CV", 2024)
+    view = propose(archive, SCHEDULE, Action.DESTROY, people["luu.tru"][0], date(2040, 1, 1))
+    assert view.records == [young]
+    approve(archive, view.id, people["duyet.mot"][0])
+    approve(archive, view.id, people["duyet.hai"][0])
+    with pytest.raises(Refused, match="is not due for destroy on"):
+        execute(archive, SCHEDULE, view.id, people["luu.tru"][0], AGENCY)
+    assert archive.get(young, AccessLevel.SECRET).status != "destroyed"
+
+
+def test_a_hold_put_while_a_list_is_carried_out_stops_it_there(
+    archive: Archive, people: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = _seal(archive, "1", "CV", 2010), _seal(archive, "2", "CV", 2011)
+    list_id = _approved(archive, people)
+    real, done = disposition._destroy_one, []
+
+    def legal_acts_meanwhile(archive_, list_id_, record_id, by, approvers):  # type: ignore[no-untyped-def]
+        if done:  # after the first record, a hold on the one still to go
+            add_hold(archive_, HoldKind.RECORD, record_id, "vụ kiện 7/2026", "phap.che")
+        done.append(record_id)
+        return real(archive_, list_id_, record_id, by, approvers)
+
+    monkeypatch.setattr(disposition, "_destroy_one", legal_acts_meanwhile)
+    with pytest.raises(Refused, match="was put under a legal hold while list"):
+        execute(archive, SCHEDULE, list_id, people["luu.tru"][0], AGENCY)
+    statuses = {rid: archive.get(rid, AccessLevel.SECRET).status for rid in (first, second)}
+    assert statuses[done[0]] == "destroyed" and statuses[done[1]] != "destroyed"
+
+
+def test_a_record_cannot_leave_a_held_series_by_an_edit(archive: Archive) -> None:
+    from archive.revision import revise_record
+
+    held = _seal(archive, "thu", "CV", 2010)
+    add_hold(archive, HoldKind.SERIES, "CV", "thanh tra 2026", "phap.che")
+    with pytest.raises(Refused, match="which hold 1 holds"):
+        revise_record(archive, held, {"series_code": "GM"}, "phân loại lại", "luu.tru")
+    revise_record(archive, held, {"title": "Thư công vụ"}, "sửa tên", "luu.tru")
