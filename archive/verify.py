@@ -21,6 +21,7 @@ import stat
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,7 @@ class RecordChecker:
             result.problems.append(f"manifest is for record {manifest.get('record_id')!r}")
         result.problems.extend(_identity_problems(record))
         result.problems.extend(_description_problems(record, manifest.get("description", {})))
+        result.problems.extend(_provenance_problems(record, manifest))
         self._check_files(record, manifest, result)
         self._check_log(record, result)
         return result
@@ -245,6 +247,29 @@ def _description_problems(record: Record, sealed: dict[str, object]) -> list[str
         for name in SEALED_FIELDS
         if name in sealed and sealed[name] != current[name]
     ]
+
+
+def _provenance_problems(record: Record, manifest: dict[str, Any]) -> list[str]:
+    """The columns of how the record came in (who, when, the signatures it arrived with and
+    what was said of it) that say something else than its manifest. ``ingested_at`` also
+    dates a record with no closed year for retention: backdated, it would fall due."""
+    problems = []
+    when = manifest.get("ingested_at")
+    try:
+        sealed_at = datetime.fromisoformat(when) if isinstance(when, str) else None
+    except ValueError:
+        sealed_at = None
+    if sealed_at is not None and sealed_at != record.ingested_at:
+        problems.append(f"the database says ingested_at = {record.ingested_at}, the seal {when}")
+    if "ingested_by" in manifest and manifest["ingested_by"] != record.ingested_by:
+        problems.append(
+            f"the database says ingested_by = {record.ingested_by!r}, "
+            f"the seal {manifest['ingested_by']!r}"
+        )
+    for name in ("signatures", "warnings"):  # written only when there are some
+        if (manifest.get(name) or []) != (getattr(record, name) or []):
+            problems.append(f"the database's {name} are not those the seal holds")
+    return problems
 
 
 def vanished(log: LogAudit, record_ids: set[str]) -> list[str]:

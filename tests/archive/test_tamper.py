@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,30 @@ def test_an_edited_record_row(
     assert report.damaged == [sealed[1]]
     problems = next(r.problems for r in report.records if r.record_id == sealed[1])
     assert any(f"the database says {column}" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "said"),
+    [
+        ("ingested_by", "someone.else", "the database says ingested_by"),
+        ("ingested_at", datetime(2001, 1, 1, tzinfo=UTC), "the database says ingested_at"),
+        ("warnings", ["a warning"], "the database's warnings are not those the seal holds"),
+        ("signatures", [{"status": "valid"}], "the database's signatures are not those"),
+    ],
+)
+def test_an_edited_provenance_column(
+    archive: Archive, sealed: list[str], column: str, value: object, said: str
+) -> None:
+    """Who brought the record in, when (it dates a record for retention), the signatures
+    it came with and what was said of it: sealed in its manifest, so a hand edit shows."""
+    with archive.session() as session, session.begin():
+        record = session.get(Record, sealed[1])
+        assert record is not None
+        setattr(record, column, value)
+    report = _audit(archive)
+    assert report.damaged == [sealed[1]]
+    problems = next(r.problems for r in report.records if r.record_id == sealed[1])
+    assert any(said in p for p in problems), problems
 
 
 def test_an_edited_file_hash(archive: Archive, sealed: list[str]) -> None:
