@@ -266,7 +266,10 @@ def rotate_key(key_dir: Path, passphrase: bytes | None) -> tuple[Signer, Signer]
     retired = key_dir / RETIRED_DIR
     make_directories(retired)
     retired.chmod(0o700)
-    os.replace(key_dir / PRIVATE_KEY_FILE, retired / f"{old.key_id}.pem")
+    # Copied, then replaced: killed in between, the archive still has a key to sign with
+    # (moved first, a kill before the new key was written left it with none).
+    old_pem = (key_dir / PRIVATE_KEY_FILE).read_bytes()
+    atomic_write_bytes(retired / f"{old.key_id}.pem", old_pem, mode=0o600)
     _write_new_key(key_dir, new_key, passphrase)
     return old, Signer(new_key)
 

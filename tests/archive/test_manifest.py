@@ -165,6 +165,27 @@ def test_after_a_rotation_old_signatures_still_verify(tmp_path: Path) -> None:
     assert (keys / "retired" / f"{old.key_id}.pem").exists()
 
 
+def test_a_rotation_killed_before_the_new_key_leaves_the_old_one_signing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archive import signing
+
+    keys = tmp_path / "keys"
+    ensure_key_pair(keys, archive_has_seals=False)
+    before = Signer.load(keys).key_id
+
+    def killed(*_args: object) -> None:
+        raise KeyboardInterrupt("kill -9")
+
+    monkeypatch.setattr(signing, "_write_new_key", killed)
+    with pytest.raises(KeyboardInterrupt):
+        rotate_key(keys, None)
+    assert Signer.load(keys).key_id == before  # the next seal is signed, by the old key
+    monkeypatch.undo()
+    old, new = rotate_key(keys, None)  # and the rotation can be run again
+    assert old.key_id == before and Signer.load(keys).key_id == new.key_id
+
+
 def test_trusted_keys_are_fingerprints_or_key_files(tmp_path: Path, signer: Signer) -> None:
     fingerprint = signer.verifier.fingerprint
     spaced = " ".join(fingerprint[i : i + 4] for i in range(0, 64, 4)).upper()
