@@ -47,8 +47,15 @@ _ACTIONS = {"/JavaScript": "JavaScript", "/Launch": "launch actions"}
 # (a 2,000-page scan has some 10,000).
 MAX_OBJECTS_CHECKED = 2_000_000
 _CONTAINERS = (pikepdf.Dictionary, pikepdf.Array, pikepdf.Stream)
-# qpdf names the file it read first ("…/blobs/.incoming-x1: unable to find…", "stream <…>:").
-_SOURCE_PREFIX = re.compile(r"^(?:stream <[^>]*>|/\S*): ")
+# qpdf names the file it read first ("…/blobs/.incoming-x1: unable to find…", "stream <…>:",
+# "…/.incoming-x1 (object 2 0): loop detected"): the archive's own staging file, not the
+# input's; the object is kept.
+_SOURCE_PREFIX = re.compile(r"^(?:stream <[^>]*>|/\S*)(?: \((object \d+ \d+)\))?: ")
+
+
+def _without_source(message: str) -> str:
+    return _SOURCE_PREFIX.sub(lambda m: f"{m.group(1)}: " if m.group(1) else "", message)
+
 
 # One pdfium call at a time in this process (see the module's docstring).
 PDFIUM_LOCK = threading.RLock()
@@ -85,7 +92,7 @@ def inspect(source: Path | bytes) -> PdfFacts:
             "the PDF is encrypted with a password; ask the sender for a copy without one"
         ) from None
     except pikepdf.PdfError as exc:
-        raise PdfRefused(f"the PDF is damaged: {_SOURCE_PREFIX.sub('', str(exc))}") from None
+        raise PdfRefused(f"the PDF is damaged: {_without_source(str(exc))}") from None
 
 
 def _active_content(pdf: pikepdf.Pdf) -> set[str]:

@@ -152,6 +152,7 @@ def test_a_signed_pdf_is_kept_byte_for_byte_and_said_so(archive: Archive, tmp_pa
     result = _ingest(archive, source)
     assert result.status is Status.SEALED, result.reason
     assert "a signed PDF: kept byte for byte" in (result.warning or "")
+    assert "not validated" not in (result.warning or "")  # check-signatures says what it found
     record = archive.get(result.record_id or "", AccessLevel.PUBLIC)
     original = next(f for f in record.files if f.role == "original")
     assert archive.blobs.read_bytes(original.sha256) == before
@@ -162,6 +163,29 @@ def test_a_damaged_pdf_is_quarantined(archive: Archive, tmp_path: Path) -> None:
     broken.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 4)
     result = _ingest(archive, broken)
     assert result.status is Status.QUARANTINED and "damaged" in (result.reason or "")
+
+
+def test_a_damaged_pdf_s_reason_names_no_file_of_the_archive(
+    archive: Archive, tmp_path: Path
+) -> None:
+    """qpdf names what it read, the archive's staged copy: the reason names the object."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] >>"]  # fmt: skip
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 4\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    looped = tmp_path / "kids-loop.pdf"
+    looped.write_bytes(bytes(out))
+    result = _ingest(archive, looped)
+    assert result.status is Status.QUARANTINED and result.reason is not None
+    assert "the PDF is damaged: object 2 0: " in result.reason, result.reason
+    assert ".incoming-" not in result.reason and "blobs" not in result.reason
 
 
 def test_pdf_pages_are_drawn_within_the_pixel_budget(archive: Archive, tmp_path: Path) -> None:
