@@ -315,3 +315,25 @@ def test_a_damaged_pdf_is_named_by_what_was_given_not_the_staged_copy(
     result = _ingest(archive, broken)
     assert result.status is Status.QUARANTINED and "the PDF is damaged" in (result.reason or "")
     assert ".incoming-" not in (result.reason or "") and "blobs" not in (result.reason or "")
+
+
+def test_a_pdf_of_too_many_objects_is_refused_before_they_are_listed(
+    archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Listing 1.9 million empty objects to look for code took 1.5 GB: the count its
+    cross-reference table declares is read first."""
+    from ingest import pdf as pdf_module
+
+    monkeypatch.setattr(pdf_module, "MAX_OBJECTS_CHECKED", 50)
+
+    def hundred(pdf: pikepdf.Pdf) -> None:
+        pdf.Root.Extra = pikepdf.Array(
+            [pdf.make_indirect(pikepdf.Dictionary(N=n)) for n in range(100)]
+        )
+
+    many = _with(tmp_path / "many.pdf", hundred)
+    listed = []
+    monkeypatch.setattr(pikepdf.Pdf, "objects", property(lambda self: listed.append(1) or []))
+    result = _ingest(archive, many)
+    assert result.status is Status.QUARANTINED and "over 50 objects" in (result.reason or "")
+    assert not listed
