@@ -358,3 +358,4 @@ def test_an_attachment_inside_an_attachment_is_not_one_of_its_own() -> None:
                         b"</edXML:ContentTransferEncoded>" + inner.encode(), 1)  # fmt: skip
     document = edxml.parse(data, 10_000_000)
     assert [a.name for a in document.attachments] == ["phu-luc.docx"]
+    assert not any("n0.pdf" in note for note in document.notes)  # not read as an empty one
