@@ -17,14 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from archive import log, merkle
 from archive.checkpoint import NoteError, NoteVerifier, open_checkpoint
 from archive.errors import IntegrityError
 from archive.log import EntryKind, LogAudit
-from archive.models import Event, LogCheckpoint
+from archive.models import Event, LogCheckpoint, Record, RecordFile, RecordStatus
 from archive.repository import Archive, operator_name
 from archive.signing import Keyring, TrustedKeys
 from archive.verify import RecordChecker, RecordVerification, vanished
@@ -83,7 +83,8 @@ def audit_archive(
         else:
             facts = log.audit(session, archive.blobs, keyring, anchors.trusted)
             report.log = facts
-        checker = RecordChecker(archive.blobs, keyring, anchors.trusted, facts, check_sha512)
+        checker = RecordChecker(archive.blobs, keyring, anchors.trusted, facts, check_sha512,
+                                lambda sha256: _shared_with_living(session, sha256))  # fmt: skip
         for record in archive.iter_records(list(record_ids) if record_ids else None):
             result = checker.verify(record)
             report.records.append(result)
@@ -199,3 +200,13 @@ def _record_events(archive: Archive, report: AuditReport) -> None:
     with archive.faults(), archive.session() as session, session.begin():
         # One executemany: an ORM object a row cost more than checking a small record.
         session.execute(insert(Event), rows)
+
+
+def _shared_with_living(session: Session, sha256: str) -> bool:
+    """Whether a record not destroyed has the blob too (a destruction keeps those)."""
+    living = (
+        select(RecordFile.id)
+        .join(Record, Record.id == RecordFile.record_id)
+        .where(RecordFile.sha256 == sha256, Record.status != RecordStatus.DESTROYED.value)
+    )
+    return session.scalar(living.limit(1)) is not None

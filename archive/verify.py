@@ -19,7 +19,7 @@ import hashlib
 import os
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -117,6 +117,8 @@ class RecordChecker:
     # What the log says (``archive.log.audit``); None when only the records are checked.
     log: LogAudit | None = None
     check_sha512: bool = False
+    # Whether a living (not destroyed) record has the blob too; None: not asked.
+    shared_with_living: Callable[[str], bool] | None = None
 
     def verify(self, record: Record) -> RecordVerification:
         result = RecordVerification(record.id)
@@ -184,13 +186,25 @@ class RecordChecker:
                     result.problems.append(f"{role}: the database has another sha512 than the seal")
                 result.problems.extend(_file_problems(role, listed_file, entry))
             if record.status == DESTROYED:
-                continue  # lawfully destroyed: its files are gone, their hashes stay
+                # Lawfully destroyed: its files are gone, their hashes stay. Bytes still
+                # there are a destruction that did not finish (killed before the removal).
+                if self._left_behind(sha256):
+                    result.problems.append(
+                        f"{role}: the record was destroyed but its file is still in the blob "
+                        f"store; run 'luutru dispose execute {record.disposal_list_id}' again"
+                    )
+                continue
             result.files_checked += 1
             problem = check_blob(
                 self.blobs, sha256, entry["size"], sha512 if self.check_sha512 else None
             )
             if problem:
                 result.problems.append(f"{role}: {problem}")
+
+    def _left_behind(self, sha256: str) -> bool:
+        if self.shared_with_living is None or not self.blobs.exists(sha256):
+            return False
+        return not self.shared_with_living(sha256)
 
     def _check_log(self, record: Record, result: RecordVerification) -> None:
         if self.log is None or record.seal is None:

@@ -229,7 +229,9 @@ def test_a_crash_in_the_middle_of_execute_is_finished_by_running_it_again(
         execute(archive, SCHEDULE, list_id, people["luu.tru"][0], AGENCY)
     states = {rid: archive.get(rid, AccessLevel.SECRET).status for rid in victims}
     assert sorted(states.values()) == ["destroyed", "xem-xet-huy"]  # each whole, or untouched
-    assert audit_archive(archive, record_events=False).ok
+    # The one destroyed still has its files (they go after the list): said, until a rerun.
+    destroyed = [rid for rid, state in states.items() if state == "destroyed"]
+    assert audit_archive(archive, record_events=False).damaged == destroyed
     monkeypatch.setattr(disposition, "_destroy_one", real)
     done = execute(archive, SCHEDULE, list_id, people["luu.tru"][0], AGENCY)
     assert len(done.destroyed) == 1
@@ -376,3 +378,27 @@ def test_a_record_cannot_leave_a_held_series_by_an_edit(archive: Archive) -> Non
     with pytest.raises(Refused, match="which hold 1 holds"):
         revise_record(archive, held, {"series_code": "GM"}, "phân loại lại", "luu.tru")
     revise_record(archive, held, {"title": "Thư công vụ"}, "sửa tên", "luu.tru")
+
+
+def test_a_destruction_killed_before_its_files_went_is_said_and_finished_by_a_rerun(
+    archive: Archive, records: dict[str, str], people: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after a record's destruction committed, before its files were removed: the
+    bytes that were to go are still there. Verify says so; running the list again ends it."""
+    list_id = _approved(archive, people)
+
+    def killed(*_args: object) -> int:
+        raise KeyboardInterrupt("kill -9")
+
+    monkeypatch.setattr(disposition, "_remove_blobs", killed)
+    with pytest.raises(KeyboardInterrupt):
+        execute(archive, SCHEDULE, list_id, people["luu.tru"][0], AGENCY)
+    monkeypatch.undo()
+    victim = records["old-letter"]
+    assert archive.get(victim, AccessLevel.SECRET).status == "destroyed"
+    report = audit_archive(archive, record_events=False)
+    assert victim in report.damaged
+    problems = next(r.problems for r in report.records if r.record_id == victim)
+    assert any(f"'luutru dispose execute {list_id}' again" in p for p in problems), problems
+    execute(archive, SCHEDULE, list_id, people["luu.tru"][0], AGENCY)
+    assert audit_archive(archive, record_events=False).ok
