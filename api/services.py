@@ -77,6 +77,8 @@ class Housekeeping:
     repaired: bool = False
     # Said when the index was missing or could not be opened, and was rebuilt to compare.
     index_rebuilt: str | None = None
+    # Records with a signed revision in the blob store newer than the database's (kept).
+    newer_revisions: list[str] = field(default_factory=list)
 
     def damage(self) -> list[str]:
         left = [rid for rid in self.lost_records if rid not in self.restored]
@@ -97,6 +99,12 @@ class Housekeeping:
             found.append(
                 f"{len(self.orphan_blobs)} blob(s) no record references (left by killed runs)"
             )
+        found += [
+            f"record {rid}: the blob store holds a signed revision of it newer than the one "
+            "the database has (an edit that did not commit, or a database restored from "
+            "before an edit; compare with a kept checkpoint: 'verify --checkpoint'); kept"
+            for rid in self.newer_revisions
+        ]
         return found
 
 
@@ -418,7 +426,8 @@ class Services:
             restored = []
         opened_before = self._index is not None
         missing, stale = differences(self.archive, self.index)
-        found = Housekeeping(missing, stale, blobs.orphans, sorted(blobs.lost), restored)
+        found = Housekeeping(missing, stale, blobs.orphans, sorted(blobs.lost), restored,
+                             newer_revisions=sorted(blobs.ahead))  # fmt: skip
         if not opened_before and self.index_note:
             found.index_rebuilt = f"{self.index_note}: it was missing or could not be opened"
         if repair and (missing or stale or blobs.orphans or restored):

@@ -60,9 +60,13 @@ class BlobCensus:
     # Removable: unreferenced, not needed by a lost record, older than the grace period.
     orphans: list[str] = field(default_factory=list)
     lost: dict[str, LostRecord] = field(default_factory=dict)
+    # Records of the database with a signed revision in the store newer than the one the
+    # database holds: an edit that did not commit, or a database restored from before it.
+    # Its manifests are kept (they may be the only proof of the edit).
+    ahead: dict[str, list[str]] = field(default_factory=dict)
 
     def protected(self) -> set[str]:
-        kept: set[str] = set()
+        kept: set[str] = {sha256 for shas in self.ahead.values() for sha256 in shas}
         for lost in self.lost.values():
             kept.update(lost.manifests)
             kept.update(f["sha256"] for f in lost.newest.get("files", []) if isinstance(f, dict))
@@ -139,6 +143,7 @@ def census(archive: Archive, older_than: float = 0.0) -> BlobCensus:
             statement_blobs.add(sha256)
         loose.append(sha256)
     found.lost = _lost_records(manifests, statements, known, _known_originals(archive))
+    found.ahead = _newer_revisions(manifests, _current_manifests(archive))
     # Seal statements stay whatever they seal: they are what makes a lost record restorable.
     keep = found.protected() | statement_blobs
     cutoff = time.time() - older_than
@@ -148,6 +153,30 @@ def census(archive: Archive, older_than: float = 0.0) -> BlobCensus:
         if sha256 not in keep and archive.blobs.modified_at(sha256) <= cutoff
     ]
     return found
+
+
+def _current_manifests(archive: Archive) -> dict[str, str]:
+    with archive.session() as session:
+        rows = session.execute(select(Seal.manifest_sha256, Seal.record_id))
+        return {manifest: record_id for manifest, record_id in rows}
+
+
+def _newer_revisions(
+    manifests: dict[str, dict[str, Any]], current: dict[str, str]
+) -> dict[str, list[str]]:
+    """Unreferenced manifests that revise, directly or through one another, the manifest a
+    record of the database is sealed with now, by record id (oldest first)."""
+    ahead: dict[str, list[str]] = {}
+    for sha256 in manifests:
+        chain, at = [sha256], manifests[sha256].get("previous_manifest_sha256")
+        while at in manifests and at not in chain:
+            chain.append(at)
+            at = manifests[at].get("previous_manifest_sha256")
+        record_id = current.get(at) if isinstance(at, str) else None
+        if record_id is not None and manifests[sha256].get("record_id") == record_id:
+            ahead.setdefault(record_id, [])
+            ahead[record_id] = sorted(set(ahead[record_id]) | set(chain))
+    return ahead
 
 
 def _known_originals(archive: Archive) -> set[str]:

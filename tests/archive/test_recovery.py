@@ -90,6 +90,31 @@ def test_verify_says_damage_and_repair_restores_the_record_as_sealed(restored) -
     assert run_cli("verify", home=home).returncode == 0
 
 
+def test_a_database_restored_from_before_an_edit_is_said_and_the_edit_kept(
+    archive: Archive, seal_scan: SealScan, tmp_path: Path
+) -> None:
+    """The record was made secret after the backup; the backup put back says public. The
+    signed revision is still in the blob store: said, and never removed as an orphan."""
+    scan = tmp_path / "a.png"
+    scan.write_bytes(b"scan of record A")
+    record_id = seal_scan(scan).record_id
+    _backup(archive.home, tmp_path / "backup.db")
+    revise_record(archive, record_id, {"access": "secret"}, "chứa thông tin mật", "lanh.dao")
+    revision = archive.get(record_id, AccessLevel.SECRET).seal.manifest_sha256
+    archive.close()
+    _restore(archive.home, tmp_path / "backup.db")
+    _age_blobs(archive.home)
+    with Archive.open(archive.home) as reopened:
+        found = census(reopened, older_than=86400)
+        assert found.ahead == {record_id: [revision]}
+        assert revision not in found.orphans
+    repaired = run_cli("verify", "--repair", "--json", home=archive.home)
+    warned = json.loads(repaired.stdout)["warnings"]
+    assert any(f"record {record_id}: the blob store holds a signed revision" in w for w in warned)
+    with Archive.open(archive.home) as reopened:
+        assert reopened.blobs.exists(revision)
+
+
 def test_a_lost_record_without_its_seal_statement_is_only_reported(restored) -> None:
     archive, _, lost = restored
     found = census(archive)
