@@ -403,6 +403,7 @@ class _SignedCheckpoint(NamedTuple):
     root: bytes
     note: str
     key_id: str
+    witnessed_note: str | None
 
 
 _ENTRIES_PER_PAGE = 5000
@@ -451,12 +452,10 @@ def _completed_nodes(session: Session, first: int, count: int) -> dict[merkle.No
 def _checkpoints_reached(session: Session, first: int, last: int) -> dict[int, _SignedCheckpoint]:
     """The checkpoints of sizes ``first + 1`` … ``last``, which the tree passes through while
     a page of entries is added (columns only: no ORM object a checkpoint)."""
-    columns = (LogCheckpoint.size, LogCheckpoint.root, LogCheckpoint.note, LogCheckpoint.key_id)
+    columns = (LogCheckpoint.size, LogCheckpoint.root, LogCheckpoint.note, LogCheckpoint.key_id,
+               LogCheckpoint.witnessed_note)  # fmt: skip
     query = select(*columns).where(LogCheckpoint.size > first, LogCheckpoint.size <= last)
-    return {
-        size: _SignedCheckpoint(size, root, note, key_id)
-        for size, root, note, key_id in session.execute(query)
-    }
+    return {row.size: _SignedCheckpoint(*row) for row in session.execute(query)}
 
 
 def _note_entry(
@@ -516,6 +515,16 @@ def _check_checkpoint(
         return
     if checkpoint.size != row.size or checkpoint.root_hash != root:
         found.problems.append(f"{where}: the signed note states another tree")
+    if row.witnessed_note is not None:
+        # The witness's own signature needs its key ('verify --witness-key'); the archive's
+        # must be there, on this very checkpoint: evidence bundles hand this note out.
+        try:
+            witnessed, _ = open_checkpoint(row.witnessed_note.encode("utf-8"), [verifier])
+        except NoteError as exc:
+            found.problems.append(f"{where}: its co-signed copy: {exc}")
+        else:
+            if witnessed.size != row.size or witnessed.root_hash != root:
+                found.problems.append(f"{where}: its co-signed copy states another tree")
     found.checkpoint_keys.add(row.key_id)
 
 

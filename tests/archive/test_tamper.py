@@ -348,6 +348,18 @@ def test_a_witness_co_signature_is_checked(archive: Archive, sealed: list[str]) 
     assert not _audit(archive, Anchors(witnesses=[other.verifier])).ok
 
 
+def test_an_older_checkpoint_put_as_the_co_signed_copy(archive: Archive, sealed: list[str]) -> None:
+    """Evidence bundles hand out the co-signed copy: it must be this checkpoint, signed."""
+    with archive.session() as session:
+        older = session.scalar(select(log.LogCheckpoint.note).where(log.LogCheckpoint.size == 2))
+    with archive.session() as session, session.begin():
+        newest = update(log.LogCheckpoint).where(log.LogCheckpoint.size == 3)
+        session.execute(newest.values(witnessed_note=older))
+    report = _audit(archive)
+    assert report.log is not None and not report.ok
+    assert "checkpoint of 3 entries: its co-signed copy states another tree" in report.log.problems
+
+
 def _scan_args(source: Path) -> tuple:
     from archive.repository import Description, IncomingFile, Placement
 
