@@ -12,6 +12,8 @@ The original file is never touched: these work on the decoded copy.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PIL import ExifTags, Image, ImageCms, ImageFilter, ImageOps
 
@@ -31,6 +33,7 @@ UPSCALE_TO_DPI = 300
 MAX_UPSCALE = UPSCALE_TO_DPI / 50
 # Under tesseract's 32,767 pixels a side, with room for deskew's rotation to grow it.
 MAX_UPSCALED_SIDE = 30_000
+TESSERACT_MAX_SIDE = 32_767
 A4_WIDTH_INCHES = 8.27
 
 
@@ -172,6 +175,16 @@ def deskew(page: Image.Image) -> Image.Image:
     if abs(angle) < DESKEW_MIN_DEGREES:
         return page
     return rotate_by(page, angle)
+
+
+def rotated_size(size: tuple[int, int], degrees: float) -> tuple[int, int]:
+    """The size of a page of ``size`` turned by ``degrees`` with its corners kept."""
+    theta = math.radians(abs(degrees))
+    width, height = size
+    return (
+        math.ceil(width * math.cos(theta) + height * math.sin(theta)),
+        math.ceil(height * math.cos(theta) + width * math.sin(theta)),
+    )
 
 
 def rotate_by(page: Image.Image, degrees: float) -> Image.Image:

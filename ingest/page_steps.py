@@ -149,6 +149,11 @@ class Deskew(_PageStep):
         angle = cleanup.skew_angle(page.image)
         if abs(angle) < cleanup.DESKEW_MIN_DEGREES:
             return page
+        width, height = cleanup.rotated_size(page.image.size, angle)
+        if width * height > context.settings.max_page_pixels or max(width, height) > (
+            cleanup.TESSERACT_MAX_SIDE
+        ):
+            return page  # turned, a long strip would grow past what a page may be: read as is
         # The visual is straightened by the archival copy's drawing of it (``visual_tilt``):
         # resampling a colour page cost twice tesseract's time on that page here.
         return replace(page, image=cleanup.rotate_by(page.image, angle), visual_tilt=angle)

@@ -211,3 +211,17 @@ def test_a_cielab_tiff_is_read_and_archived(archive: Archive, tmp_path) -> None:
     assert result.status is Status.SEALED, result.reason
     record = archive.get(result.record_id or "", AccessLevel.SECRET)
     assert sum(phrase in archive.text_of(record) for phrase in PHRASES) >= len(PHRASES) - 1
+
+
+def test_a_long_strip_is_not_turned_past_what_a_page_may_be(monkeypatch) -> None:
+    """Turned with its corners kept, a 400 x 30,000 strip tilted 5° is 3,012 x 29,921: over
+    the page limit here, so it is read as it is."""
+    monkeypatch.setattr(cleanup, "skew_angle", lambda _image: 5.0)
+    context = IngestContext(None, None, IngestSettings(max_page_pixels=20_000_000))  # type: ignore[arg-type]
+    strip = Image.new("L", (400, 30_000), 255)
+    assert Deskew().process(Page(1, strip, 300), context).image is strip
+    sheet = Image.new("L", (1000, 1400), 255)
+    turned = Deskew().process(Page(1, sheet, 300), context).image
+    expected = cleanup.rotated_size(sheet.size, 5.0)
+    assert turned is not None
+    assert all(abs(a - b) <= 1 for a, b in zip(turned.size, expected, strict=True))
