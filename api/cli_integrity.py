@@ -122,12 +122,11 @@ def verify(
         loose = loose_modes(archive.home.root, archive.settings.group is not None)
         warnings = [*housekeeping.warnings(), *loose]
     report.problems += housekeeping.damage()
-    lost = [rid for rid in housekeeping.lost_records if rid not in housekeeping.restored]
-    _print_audit(report, warnings, housekeeping.repaired, as_json, lost, housekeeping.index_rebuilt)
+    _print_audit(report, housekeeping, warnings, as_json)
     _report_housekeeping(housekeeping, loose, archive.home.root)
     if not report.ok:
         if not as_json:
-            damaged = sorted({*report.damaged, *lost})
+            damaged = sorted({*report.damaged, *housekeeping.unrestored})
             err.print(f"[red]damaged: {', '.join(damaged) or 'the log'}[/]")
         raise typer.Exit(ExitCode.INTEGRITY)
 
@@ -159,13 +158,9 @@ def _trust_line(report: AuditReport) -> str:
 
 
 def _print_audit(
-    report: AuditReport,
-    warnings: list[str],
-    repaired: bool,
-    as_json: bool,
-    lost: list[str],
-    index_rebuilt: str | None = None,
+    report: AuditReport, housekeeping: Housekeeping, warnings: list[str], as_json: bool
 ) -> None:
+    lost = housekeeping.unrestored
     if as_json:
         print_json(
             {
@@ -190,8 +185,9 @@ def _print_audit(
                 "trusted_keys_pinned": report.pinned,
                 "trust": _trust_line(report),
                 "warnings": warnings,
-                "repaired": repaired,
-                "index_rebuilt": index_rebuilt,
+                "repaired": housekeeping.repaired,
+                "index_rebuilt": housekeeping.index_rebuilt,
+                "newer_revisions": housekeeping.newer_revisions,
             }
         )
         return
@@ -221,7 +217,7 @@ def _report_housekeeping(housekeeping: Housekeeping, loose: list[str], root: Pat
         err.print(f"[green]restored record {record_id} from its signed manifest and seal[/]")
     if housekeeping.repaired:
         err.print("[green]repaired: the index caught up and unreferenced blobs were removed[/]")
-    elif housekeeping.warnings():
+    elif housekeeping.repairable():
         err.print("[yellow]'luutru verify --repair' repairs the index and removes the blobs[/]")
     if loose:
         err.print(

@@ -80,8 +80,19 @@ class Housekeeping:
     # Records with a signed revision in the blob store newer than the database's (kept).
     newer_revisions: list[str] = field(default_factory=list)
 
+    @property
+    def unrestored(self) -> list[str]:
+        """Lost records still lost (not restored by this run's repair)."""
+        return [rid for rid in self.lost_records if rid not in self.restored]
+
+    def repairable(self) -> bool:
+        """Whether 'verify --repair' has something to do."""
+        return bool(
+            self.missing_from_index or self.stale_in_index or self.orphan_blobs or self.unrestored
+        )
+
     def damage(self) -> list[str]:
-        left = [rid for rid in self.lost_records if rid not in self.restored]
+        left = self.unrestored
         return [
             f"record {rid} is sealed in the blob store (its signed manifest is there) but "
             "missing from the database: was the database restored from an older backup? "

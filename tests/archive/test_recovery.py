@@ -109,8 +109,10 @@ def test_a_database_restored_from_before_an_edit_is_said_and_the_edit_kept(
         assert found.ahead == {record_id: [revision]}
         assert revision not in found.orphans
     repaired = run_cli("verify", "--repair", "--json", home=archive.home)
-    warned = json.loads(repaired.stdout)["warnings"]
-    assert any(f"record {record_id}: the blob store holds a signed revision" in w for w in warned)
+    answer = json.loads(repaired.stdout)
+    assert answer["newer_revisions"] == [record_id]
+    assert any(f"record {record_id}: the blob store holds a signed revision" in w
+               for w in answer["warnings"])  # fmt: skip
     with Archive.open(archive.home) as reopened:
         assert reopened.blobs.exists(revision)
 
