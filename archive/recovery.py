@@ -165,8 +165,8 @@ def _newer_revisions(
     manifests: dict[str, dict[str, Any]], current: dict[str, str]
 ) -> dict[str, list[str]]:
     """Unreferenced manifests that revise, directly or through one another, the manifest a
-    record of the database is sealed with now, by record id (oldest first)."""
-    ahead: dict[str, list[str]] = {}
+    record of the database is sealed with now, by record id."""
+    ahead: dict[str, set[str]] = {}
     for sha256 in manifests:
         chain, at = [sha256], manifests[sha256].get("previous_manifest_sha256")
         while at in manifests and at not in chain:
@@ -174,9 +174,8 @@ def _newer_revisions(
             at = manifests[at].get("previous_manifest_sha256")
         record_id = current.get(at) if isinstance(at, str) else None
         if record_id is not None and manifests[sha256].get("record_id") == record_id:
-            ahead.setdefault(record_id, [])
-            ahead[record_id] = sorted(set(ahead[record_id]) | set(chain))
-    return ahead
+            ahead.setdefault(record_id, set()).update(chain)
+    return {record_id: sorted(shas) for record_id, shas in ahead.items()}
 
 
 def _known_originals(archive: Archive) -> set[str]:

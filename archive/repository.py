@@ -12,14 +12,14 @@ import getpass
 import hashlib
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, Row, Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Row, Select, bindparam, func, or_, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -879,7 +879,7 @@ def _visible_ids(clearance: AccessLevel, destroyed: bool) -> Select[Any]:
         Record.id.in_(bindparam("ids", expanding=True))
     )
     if clearance is AccessLevel.SECRET:
-        query = query.where(Record.access.in_([level.value for level in AccessLevel]))
+        query = query.where(_access_among(AccessLevel))
     if not destroyed:
         query = query.where(Record.status != RecordStatus.DESTROYED.value)
     return query
@@ -907,10 +907,12 @@ def _visible(query: Select[_Row], clearance: AccessLevel) -> Select[_Row]:
     one too, so that it is reported rather than hidden; everyone else sees known levels only."""
     if clearance is AccessLevel.SECRET:
         return query
+    return query.where(_access_among(level for level in AccessLevel if clearance.permits(level)))
+
+
+def _access_among(levels: Iterable[AccessLevel]) -> ColumnElement[bool]:
     # Equalities, not IN: an IN list is rendered anew at every execution of the statement.
-    return query.where(
-        or_(*(Record.access == level.value for level in AccessLevel if clearance.permits(level)))
-    )
+    return or_(*(Record.access == level.value for level in levels))
 
 
 def _share_with_group(home: ArchiveHome, gid: int) -> None:

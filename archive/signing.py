@@ -259,8 +259,9 @@ def check_key_pair(key_dir: Path, passphrase: bytes | None) -> None:
 
 def rotate_key(key_dir: Path, passphrase: bytes | None) -> tuple[Signer, Signer]:
     """Replace the signing key by a new one; return (old, new). The old public key stays
-    published (its seals keep verifying); the old private key is moved to ``retired/``, where
-    it signs nothing more, for the operator to destroy or take offline."""
+    published (its seals keep verifying); the old private key is copied to ``retired/``, then
+    replaced by the new one: there it signs nothing more, for the operator to destroy or take
+    offline."""
     old = Signer.load(key_dir, passphrase)
     new_key = Ed25519PrivateKey.generate()
     retired = key_dir / RETIRED_DIR
