@@ -37,6 +37,7 @@ from api.http import (
     SecurityHeaders,
     error_response,
     install_error_handlers,
+    json_answer,
     range_problem,
 )
 from api.offline_docs import ASSETS_URL, docs_pages, mount_offline_docs
@@ -164,24 +165,24 @@ def _search_routes(app: FastAPI) -> None:
         sort: Sort = Sort.RELEVANCE,
         limit: Annotated[int, Query(ge=1, le=100)] = 10,
         offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
-    ) -> dict[str, Any]:
+    ) -> Response:
         filters = Filters(doc_type=type, issuer=issuer, date_from=date_from, date_to=date_to,
                           series=series, year=year)  # fmt: skip
         query = SearchRequest(parse_query(q), reader.clearance, filters, sort, limit, offset)
         if query.query.empty and query.all_filters == Filters():
-            return {"total": 0, "hits": [], "facets": {}}
-        return _services(request).search(query).as_json()
+            return json_answer({"total": 0, "hits": [], "facets": {}})
+        return json_answer(_services(request).search(query).as_json())
 
 
 def _record_routes(app: FastAPI) -> None:
     @app.get(
         "/api/v1/records/{record_id}", response_model=schemas.RecordResponse, responses=NOT_FOUND
     )
-    async def record(request: Request, reader: ReaderDep, record_id: RecordId) -> dict[str, Any]:
+    async def record(request: Request, reader: ReaderDep, record_id: RecordId) -> Response:
         archive = _services(request).archive
         found = await _read_by_key(request, lambda: archive.describe(record_id, reader.clearance))
         await _audit(request, found.record, reader, "record")
-        return described_json(found)
+        return json_answer(described_json(found))
 
     @app.get(
         "/api/v1/records/{record_id}/text", response_model=schemas.TextResponse, responses=NOT_FOUND

@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from archive.errors import RateLimited, Unauthenticated
 from archive.models import AccessLevel, User
-from archive.users import user_by_key, user_by_key_hash
+from archive.users import KeyHolder, user_by_key, user_by_key_hash
 
 SESSION_COOKIE = "luutru_session"
 SESSION_SECONDS = 8 * 3600
@@ -50,7 +50,7 @@ class Sessions:
     _by_token: dict[str, tuple[str, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def open(self, user: User) -> str:
+    def open(self, user: User | KeyHolder) -> str:
         token = secrets.token_urlsafe(32)
         with self._lock:
             self._by_token[token] = (user.key_sha256, time.monotonic() + SESSION_SECONDS)
@@ -118,7 +118,7 @@ def reader_of(request: Request) -> Reader:
     return anonymous
 
 
-def _reader(user: User) -> Reader:
+def _reader(user: KeyHolder) -> Reader:
     return Reader(user.name, user.role, AccessLevel(user.clearance))
 
 

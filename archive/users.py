@@ -15,11 +15,13 @@ import hmac
 import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 
 from archive.errors import NotPermitted, UsageError
 from archive.models import AccessLevel, User
+from archive.prepared import driver_cursor
 from archive.repository import Archive, storage_faults
 from archive.text import normalize
 
@@ -78,21 +80,33 @@ def users(archive: Archive) -> list[User]:
 
 
 # Built once: every API request with a key asks it, and building costs more than running.
-_USER_BY_KEY = select(User).where(User.key_sha256 == bindparam("key_sha256"))
+class KeyHolder(NamedTuple):
+    """The active user an API key is of, as far as reading over the API needs them."""
+
+    name: str
+    role: str
+    clearance: str
+    key_sha256: str
 
 
-def user_by_key(archive: Archive, api_key: str) -> User | None:
+_KEY_HOLDER = select(User.name, User.role, User.clearance, User.key_sha256).where(
+    User.key_sha256 == bindparam("key_sha256"), User.disabled_at.is_(None)
+)
+
+
+def user_by_key(archive: Archive, api_key: str) -> KeyHolder | None:
     """The active user whose key this is (the API's Bearer token), else None."""
     return user_by_key_hash(archive, key_hash(api_key))
 
 
-def user_by_key_hash(archive: Archive, wanted: str) -> User | None:
-    """The active user whose key hashes to ``wanted`` (a web session holds only that)."""
-    with archive.faults(), archive.session() as session:
-        user = session.scalar(_USER_BY_KEY, {"key_sha256": wanted})
-    if user is None or user.disabled_at is not None:
+def user_by_key_hash(archive: Archive, wanted: str) -> KeyHolder | None:
+    """The active user whose key hashes to ``wanted`` (a web session holds only that). Every
+    keyed request over the API asks this: one row, by a statement prepared once."""
+    with driver_cursor(archive.engine) as cursor:
+        row = archive.prepared("key holder", _KEY_HOLDER).first(cursor, key_sha256=wanted)
+    if row is None or not hmac.compare_digest(row.key_sha256, wanted):
         return None
-    return user if hmac.compare_digest(user.key_sha256, wanted) else None
+    return KeyHolder(row.name, row.role, row.clearance, row.key_sha256)
 
 
 def authenticate(archive: Archive, name: str, api_key: str | None, action: str) -> User:

@@ -56,7 +56,10 @@ TARGET_P99_MS = 50.0
 # --- the minimal app ---------------------------------------------------------------------
 
 
-def hello_app() -> Any:
+def hello_app(raw_index: Path | None = None) -> Any:
+    """The hellos, and with ``raw_index`` the search engine alone behind the same framework:
+    raw tantivy (``bench.search_baselines``: a folded text field, an AND of the query's
+    words, the top 10 and a count, public records), no facets, snippets or clearance check."""
     from fastapi import FastAPI
 
     app = FastAPI()
@@ -69,17 +72,29 @@ def hello_app() -> Any:
     def hello_sync() -> dict[str, str]:
         return {"hello": "world"}
 
+    if raw_index is not None:
+        from bench.relevance import plain_words
+        from bench.search_baselines import TantivyBaseline
+
+        engine = TantivyBaseline(raw_index)
+
+        @app.get("/search-raw")
+        def search_raw(q: str = "") -> dict[str, Any]:
+            total, ids = engine.search(plain_words(q))
+            return {"total": total, "hits": ids}
+
     return app
 
 
-def serve_hello(port: int) -> None:
+def serve_hello(port: int, raw_index: Path | None = None) -> None:
     import uvicorn
 
     try:
         from api.cli import UVICORN_SETTINGS
     except ImportError:  # a luutru from before they were named (--source)
         UVICORN_SETTINGS = {"log_level": "info"}
-    config = uvicorn.Config(hello_app(), host="127.0.0.1", port=port, **UVICORN_SETTINGS)
+    app = hello_app(raw_index)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, **UVICORN_SETTINGS)
     uvicorn.Server(config).run()
 
 
@@ -155,6 +170,21 @@ def build_home(records: int) -> tuple[LoadHome, str]:
             for record_id, access in rows:
                 by_access.setdefault(access, []).append(record_id)
     return LoadHome(root, records, [keys[k] for k in sorted(keys)], by_access), how
+
+
+def build_raw_index(records: int) -> Path:
+    """The raw tantivy index of the same corpus the archive holds, made once."""
+    from bench.search_baselines import build_tantivy
+    from bench.search_corpus import generate
+
+    path = WORK / f"load-raw-tantivy-{records}"
+    mark = WORK / f"load-raw-tantivy-{records}.json"
+    wanted = {"records": records, "seed": SEED, "body_chars": BODY_CHARS}
+    if not mark.is_file() or json.loads(mark.read_text()) != wanted:
+        print(f"  raw tantivy index of {records} records …", flush=True)
+        build_tantivy(path, generate(records, SEED, BODY_CHARS))
+        mark.write_text(json.dumps(wanted))
+    return path
 
 
 def _cli(home: Path, *args: str) -> list[str]:
@@ -411,6 +441,13 @@ def _bearers(keys: list[str]) -> list[dict[str, str]]:
     return [{"Authorization": f"Bearer {key}"} for key in keys]
 
 
+def raw_queries() -> list[str]:
+    """The queries of luutru's search runs, asked of the raw engine behind the minimal app."""
+    from bench.search_corpus import latency_queries
+
+    return [f"/search-raw?q={quote(q)}" for q in latency_queries(QUERY_COUNT, SEED)]
+
+
 def workloads(home: LoadHome) -> list[Requests]:
     from bench.search_corpus import latency_queries
 
@@ -518,13 +555,17 @@ def run(
     both servers run from (another checkout, to compare with an earlier luutru)."""
     WORK.mkdir(parents=True, exist_ok=True)
     home, how = build_home(records)
+    raw_index = build_raw_index(records)
     use_wrk = client == "wrk" or (client == "auto" and shutil.which("wrk") is not None)
     drive = run_wrk if use_wrk else run_python
     hello_port, serve_port = free_port(), free_port()
-    hello_args = [sys.executable, "-m", "bench.load", "hello", "--port", str(hello_port)]
+    hello_args = [sys.executable, "-m", "bench.load", "hello", "--port", str(hello_port),
+                  "--raw-index", str(raw_index)]  # fmt: skip
     serve_args = _cli(home.root, "serve", "--port", str(serve_port))
     measured: dict[tuple[str, str], Measured] = {}
-    hellos: dict[str, list[Measured]] = {"/hello-async": [], "/hello-sync": []}
+    hellos: dict[str, list[Measured]] = {"/hello-async": [], "/hello-sync": [], "/search-raw": []}
+    asked_of_hello = {path: Requests(path, "-", [path], [{}]) for path in hellos}
+    asked_of_hello["/search-raw"] = Requests("/search-raw", "-", raw_queries(), [{}])
     load_before = os.getloadavg()[0]
     with (
         started("hello", hello_args, hello_port, "/hello-async", source) as hello,
@@ -534,7 +575,7 @@ def run(
         def baseline() -> None:
             for path, runs in hellos.items():
                 print(f"  {path} …", flush=True)
-                runs.append(drive(hello, Requests(path, "-", [path], [{}]), seconds, connections))
+                runs.append(drive(hello, asked_of_hello[path], seconds, connections))
 
         baseline()  # before and after luutru's runs: the machine is shared, its load moves
         for asked in workloads(home):
@@ -564,10 +605,16 @@ def run(
     ]
     verdicts = []
     for (label, reader), m in measured.items():
-        if label.startswith("/hello"):
+        if label in hellos:
             continue
         ok = m.per_second >= TARGET_RATIO * hello_async.per_second and m.p99_ms <= TARGET_P99_MS
         verdicts.append(f"{label} ({reader}): {'meets' if ok else 'misses'} the target")
+    raw = measured[("/search-raw", "-")]
+    engine_share = "; ".join(
+        f"{reader}: {m.per_second / raw.per_second:.2f}× its req/s"
+        for (label, reader), m in measured.items()
+        if label == "/api/v1/search"
+    )
     r_med, a_med = statistics.median(leak.restricted_ms), statistics.median(leak.absent_ms)
     leak_rows = [
         [
@@ -592,9 +639,13 @@ def run(
             _table(columns, rows),
             "",
             f"Archive: {how}. Target: ≥ {TARGET_RATIO}× the async hello's req/s and p99 ≤ "
-            f"{TARGET_P99_MS:.0f} ms; " + "; ".join(verdicts) + ". The hello rows are the mean "
-            f"of a run before luutru's and one after (req/s {_spread(hellos['/hello-async'])} and "
-            f"{_spread(hellos['/hello-sync'])}). Both servers are one uvicorn "
+            f"{TARGET_P99_MS:.0f} ms; " + "; ".join(verdicts) + ". The minimal app's rows are the "
+            "mean of a run before luutru's and one after (req/s "
+            f"{_spread(hellos['/hello-async'])}, {_spread(hellos['/hello-sync'])} and "
+            f"{_spread(hellos['/search-raw'])}). "
+            "`/search-raw` is the engine alone behind the minimal app (raw tantivy over the same "
+            "corpus, the same queries as plain words, top 10 and a count; no facets, snippets "
+            f"or clearance check): luutru's search, {engine_share}. Both servers are one uvicorn "
             "process with the same settings (`api.cli.UVICORN_SETTINGS`) on the same 2 cores as "
             "the load generator; `load` is the 1-minute load average after each run (it was "
             f"{load_before:.1f} before), server CPU is the process's user + system time per "
@@ -655,6 +706,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command")
     hello = sub.add_parser("hello", help="serve the minimal FastAPI app alone")
     hello.add_argument("--port", type=int, default=8123)
+    hello.add_argument("--raw-index", type=Path, help="serve /search-raw from this index")
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--connections", type=int, default=20)
@@ -665,7 +717,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     options = parser.parse_args(argv)
     if options.command == "hello":
-        serve_hello(options.port)
+        serve_hello(options.port, options.raw_index)
         return
     print(
         run(
