@@ -199,14 +199,26 @@ def _record_routes(app: FastAPI) -> None:
         response_class=FileResponse,
         responses={**NOT_FOUND, 200: {"content": {"application/octet-stream": {}}}},
     )
-    def file(request: Request, reader: ReaderDep, record_id: RecordId, role: FileRole) -> Response:
-        """The record's file of that role (original, archival PDF/A, ocr-text, attachment),
-        with its own media type; Range requests are answered."""
+    def file(
+        request: Request,
+        reader: ReaderDep,
+        record_id: RecordId,
+        role: FileRole,
+        n: Annotated[
+            int,
+            Query(ge=0, le=100_000, description="which file of that role: 0 is the first, "
+                  "in the order of the record's `files`"),
+        ] = 0,
+    ) -> Response:  # fmt: skip
+        """The record's file of that role (original, archival PDF/A, ocr-text, attachment:
+        a package may have several, ``?n=1`` the second), with its own media type; Range
+        requests are answered."""
         services = _services(request)
         found = services.archive.get(record_id, reader.clearance)
-        wanted = found.file(role)
+        wanted = found.file(role, n)
         if wanted is None or not services.archive.blobs.exists(wanted.sha256):
-            raise RecordNotFound(f"record {found.id} has no {role.value} file")
+            which = f"{role.value} file" if n == 0 else f"{role.value} file number {n}"
+            raise RecordNotFound(f"record {found.id} has no {which}")
         if problem := range_problem(request, wanted.size):
             return problem
         services.audit_read(found, reader.name, f"file {role.value}")

@@ -284,12 +284,13 @@ def _viewer(record: Record) -> dict[str, Any]:
 
 
 def _files(record: Record) -> list[dict[str, Any]]:
-    """The files, each with its download link (the API serves the first file of a role)."""
-    seen: set[str] = set()
+    """The files, each with its download link (``?n=`` picks one of several of a role)."""
+    counted: dict[str, int] = {}
     files = []
     for file in record.files:
-        link = None if file.role in seen else f"/api/v1/records/{record.id}/files/{file.role}"
-        seen.add(file.role)
+        n = counted.get(file.role, 0)
+        counted[file.role] = n + 1
+        link = f"/api/v1/records/{record.id}/files/{file.role}" + (f"?n={n}" if n else "")
         files.append({"file": file, "url": link})
     return files
 

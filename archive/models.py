@@ -141,8 +141,10 @@ class Record(Base):
     def access_level(self) -> AccessLevel:
         return access_level_of(self.id, self.access)
 
-    def file(self, role: FileRole) -> RecordFile | None:
-        return next((f for f in self.files if f.role == role.value), None)
+    def file(self, role: FileRole, n: int = 0) -> RecordFile | None:
+        """The record's ``n``-th file of ``role`` (0 first, in the order they were sealed)."""
+        of_role = [f for f in self.files if f.role == role.value]
+        return of_role[n] if 0 <= n < len(of_role) else None
 
 
 class RecordFile(Base):

@@ -19,6 +19,7 @@ from api.views import described_json, provenance_json, record_json
 from archive.bundle import verify_bundle
 from archive.errors import RecordNotFound, SchemaOutdated
 from archive.models import AccessLevel, FileRole
+from archive.repository import Description, IncomingFile, Placement
 from archive.users import Role, add_user
 from ingest.contracts import IngestSettings
 from ingest.sample_scans import SAMPLES, render_page
@@ -102,6 +103,35 @@ def test_record_text_and_files(client: TestClient, ingested_copy: IngestedArchiv
         refused = client.get(url, headers={"Range": asked})
         assert _error(refused)["status"] == status, asked
     assert refused.headers["content-range"].startswith("bytes */")
+
+
+def test_each_attachment_of_a_record_can_be_downloaded(
+    client: TestClient, ingested_copy: IngestedArchive, tmp_path: Path
+) -> None:
+    """A package may carry several attachments: ``?n=`` picks one, and the record page
+    links each of them."""
+    source = tmp_path / "goi.xml"
+    source.write_bytes(b"<package/>")
+    with Services.open(ingested_copy.home) as services:
+        record_id = services.archive.seal(
+            [
+                IncomingFile(FileRole.ORIGINAL, "application/xml", source.name, path=source),
+                IncomingFile(FileRole.ATTACHMENT, "application/pdf", "a.pdf", data=b"%PDF-first"),
+                IncomingFile(FileRole.ATTACHMENT, "text/plain", "phu-luc.txt", data=b"second"),
+            ],
+            Description(title="Công văn kèm phụ lục"),
+            Placement(access=AccessLevel.PUBLIC, series_code="VP-01", closed_year=2019),
+            source.name,
+        ).record_id
+    url = f"/api/v1/records/{record_id}/files/attachment"
+    assert client.get(url).content == b"%PDF-first"
+    second = client.get(url, params={"n": 1})
+    assert second.content == b"second" and second.headers["content-type"].startswith("text/plain")
+    assert _error(client.get(url, params={"n": 2}))["message"] == (
+        f"record {record_id} has no attachment file number 2"
+    )
+    page = client.get(f"/records/{record_id}").text
+    assert f'href="{url}"' in page and f'href="{url}?n=1"' in page
 
 
 def test_a_blob_replaced_by_a_link_is_never_served(
