@@ -268,10 +268,15 @@ def show(
     table.add_column("value", overflow="fold")
     for key in ("title", "series_code", "access", "closed_year", "source_name", "ingested_at"):
         table.add_row(key, shown(str(view[key] if view[key] is not None else "")))
+    table.add_row("status", _status_line(view))
     for key, value in view["metadata"].items():
         table.add_row(key, shown(str(value if value is not None else "")))
     if view["seal"]:
         table.add_row("seal", f"{view['seal']['algorithm']} key {view['seal']['key_id']}")
+    if pages := _pages_line(view["pages"]):
+        table.add_row("OCR confidence", pages)
+    for warning in view["warnings"]:
+        table.add_row("[yellow]warning[/]", shown(str(warning)))
     out.print(table)
     files = Table(title="Files")
     for column in ("role", "media type", "size", "sha256"):
@@ -289,6 +294,25 @@ def show(
             changes.add_row(*(shown(str(v if v is not None else "")) for v in cells))
         out.print(changes)
     out.print(Panel(shown(view["text"]) or "(no text)", title="Text"))
+
+
+def _status_line(view: dict[str, Any]) -> str:
+    """The record's status; a disposed record says when, by whom and under which list (its
+    files are gone: the Files table lists what was sealed)."""
+    done = view["disposition"]
+    if done is None:
+        return str(view["status"])
+    return (
+        f"[bold red]{view['status']}[/] {done['at']} by {shown(str(done['by']))}, disposal list "
+        f"{done['list_id']} (the files below are what was sealed, not what is kept)"
+    )
+
+
+def _pages_line(pages: list[dict[str, Any]]) -> str:
+    """Each page's mean OCR word confidence (0-100), as the record keeps them."""
+    values = [p.get("confidence") for p in pages]
+    told = [f"{v:.0f}" if isinstance(v, int | float) else "-" for v in values]
+    return ", ".join(f"p{n}: {v}" for n, v in enumerate(told, start=1))
 
 
 def _print_provenance(view: dict[str, Any]) -> None:
@@ -347,8 +371,9 @@ def serve(
     ] = 8000,
     home: HomeOption = None,
 ) -> None:
-    """Run the read API and the search page (http://HOST:PORT/). It never writes to the
-    archive, and refuses a database whose schema is not this luutru's ('luutru migrate')."""
+    """Run the read API and the search page (http://HOST:PORT/). It never changes a record
+    (it writes only the audit of reads of non-public records), and refuses a database whose
+    schema is not this luutru's ('luutru migrate')."""
     import uvicorn
 
     from api.app import create_app

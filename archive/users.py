@@ -113,14 +113,18 @@ def authenticate(archive: Archive, name: str, api_key: str | None, action: str) 
     """The user ``name``, proven by ``api_key``, whose role may do ``action``."""
     with archive.faults(), archive.session() as session:
         user = session.scalar(select(User).where(User.name == normalize(name).strip()))
+    if not api_key:
+        raise NotPermitted(
+            f"acting as {name!r} takes that user's API key: set LUUTRU_API_KEY, or run on a "
+            "terminal to be asked for it"
+        )
     # One message for an unknown user and a wrong key: which names exist is not told.
     if (
         user is None
         or user.disabled_at is not None
-        or not api_key
         or not hmac.compare_digest(user.key_sha256, key_hash(api_key))
     ):
-        raise NotPermitted(f"the API key given is not {name!r}'s (LUUTRU_API_KEY)")
+        raise NotPermitted(f"the API key given (LUUTRU_API_KEY) is not that of user {name!r}")
     allowed = ALLOWED[action]
     if Role(user.role) not in allowed:
         roles = ", ".join(sorted(r.value for r in allowed))

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 import shutil
 import signal
 import sqlite3
@@ -66,6 +67,13 @@ def test_round_trip_init_ingest_show_search(tmp_path: Path, sample_scans: list[P
         "name": scan.name,
     }
     assert record["seal"]["key_id"]
+    table = run_cli("show", sealed["record_id"], home=home)
+    assert table.returncode == 0, table.stderr
+    assert re.search(r"│ status +│ active", table.stdout)
+    told = [p["confidence"] for p in record["pages"]]
+    assert re.search(rf"│ OCR confidence +│ p1: {told[0]:.0f}", table.stdout)
+    for warning in record["warnings"]:  # the sample scan is under the standard's 200 dpi
+        assert warning[:40] in " ".join(table.stdout.split())
 
     search = run_cli("search", "quyet dinh chuyen doi so", "--json", home=home)
     assert search.returncode == 0, search.stderr

@@ -134,9 +134,9 @@ def test_who_is_who_is_proven_by_the_key(archive: Archive, people: dict) -> None
     key = people["duyet.mot"][1]
     other_key = people["duyet.hai"][1]
     assert authenticate(archive, "duyet.mot", key, "approve").name == "duyet.mot"
-    with pytest.raises(NotPermitted, match=r"not 'duyet\.mot'"):  # a key that is not theirs
+    with pytest.raises(NotPermitted, match=r"of user 'duyet\.mot'"):  # a key that is not theirs
         authenticate(archive, "duyet.mot", other_key, "approve")
-    with pytest.raises(NotPermitted, match=r"not 'ai\.do'"):  # unknown user, same message
+    with pytest.raises(NotPermitted, match=r"of user 'ai\.do'"):  # unknown user, same message
         authenticate(archive, "ai.do", key, "approve")
     with pytest.raises(NotPermitted):
         authenticate(archive, "duyet.mot", None, "approve")
