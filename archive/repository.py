@@ -736,8 +736,20 @@ class Archive:
         """Which of ``record_ids`` exist and ``clearance`` may see (the database decides);
         without ``destroyed``, only those not destroyed (a search hit must be a record)."""
         found: set[str] = set()
-        # A connection, not an ORM session, and a statement built once: every search asks
-        # this, and a session or a new statement costs more than the query.
+        if not record_ids:
+            return found
+        if len(record_ids) <= MAX_PREPARED_IDS:
+            # Every search asks this of its page of hits: a statement of that many ids,
+            # prepared once and run on the driver's cursor.
+            size = len(record_ids)
+            prepared = self.prepared(
+                f"visible {clearance} {destroyed} {size}", _visible_ids(clearance, destroyed, size)
+            )
+            with driver_cursor(self.engine) as cursor:
+                given = {f"id_{n}": rid for n, rid in enumerate(record_ids)}
+                return {row.id for row in prepared.rows(cursor, **given)}
+        # A connection, not an ORM session, and a statement built once: a session or a new
+        # statement costs more than the query.
         query = _visible_ids(clearance, destroyed)
         with self.faults(), self.engine.connect() as connection:
             for start in range(0, len(record_ids), 500):
@@ -883,13 +895,21 @@ def _history(connection: Connection, record_id: str) -> History:
     )
 
 
+# A search's page of hits (at most 100) is checked by a statement of that many ids.
+MAX_PREPARED_IDS = 100
+
+
 @functools.cache
-def _visible_ids(clearance: AccessLevel, destroyed: bool) -> Select[Any]:
-    """Which of the ids given as ``ids`` are records ``clearance`` may see: of a known
-    level, even for the operator (a damaged row is not a search hit)."""
-    query = _visible(select(Record.id), clearance).where(
-        Record.id.in_(bindparam("ids", expanding=True))
+def _visible_ids(clearance: AccessLevel, destroyed: bool, size: int | None = None) -> Select[Any]:
+    """Which of the ids given as ``ids`` (or, with ``size``, as ``id_0`` … ``id_{size-1}``)
+    are records ``clearance`` may see: of a known level, even for the operator (a damaged
+    row is not a search hit)."""
+    ids = (
+        bindparam("ids", expanding=True)
+        if size is None
+        else [bindparam(f"id_{n}", type_=Record.id.type) for n in range(size)]
     )
+    query = _visible(select(Record.id), clearance).where(Record.id.in_(ids))
     if clearance is AccessLevel.SECRET:
         query = query.where(_access_among(AccessLevel))
     if not destroyed:
