@@ -51,7 +51,7 @@ from archive.home import ArchiveHome
 from archive.models import FileRole, Record
 from retention import holds
 from retention.due import due_records
-from search.contracts import SearchRequest, Sort
+from search.contracts import FACETS, SearchRequest, SearchResults, Sort
 from search.query import Filters, parse_query
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -170,7 +170,7 @@ def _search_routes(app: FastAPI) -> None:
                           series=series, year=year)  # fmt: skip
         query = SearchRequest(parse_query(q), reader.clearance, filters, sort, limit, offset)
         if query.query.empty and query.all_filters == Filters():
-            return json_answer({"total": 0, "hits": [], "facets": {}})
+            return json_answer(SearchResults(0, [], {name: [] for name in FACETS}).as_json())
         return json_answer(_services(request).search(query).as_json())
 
 

@@ -74,10 +74,17 @@ def json_answer(data: Any) -> Response:
 
 def range_problem(request: Request, size: int) -> JSONResponse | None:
     """The error a file's Range request gets, in the one shape (Starlette's file response
-    answers it in plain text), or None when the file response may serve it."""
+    answers it in plain text), or None when the file response may serve it (a Range of
+    another unit than bytes is taken off the request: the whole file is served)."""
     asked = request.headers.get("range")
     if asked is None or "if-range" in request.headers:
         return None  # with If-Range, a range that no longer applies gets the whole file
+    unit = asked.partition("=")[0].strip().lower()
+    if unit != "bytes":
+        # RFC 9110 14.2: a range unit the server does not know is ignored, and the whole
+        # file sent; Starlette's file response would refuse it, so it never sees it.
+        request.scope["headers"] = [(k, v) for k, v in request.scope["headers"] if k != b"range"]
+        return None
     try:
         FileResponse._parse_range_header(asked, size)
     except MalformedRangeHeader as exc:
