@@ -31,7 +31,7 @@ from archive.blobstore import LocalBlobStore, sha256_file
 from archive.home import ArchiveHome
 from archive.models import AccessLevel
 from archive.repository import Archive
-from bench import distributed, integrity, kill_ingest, load, quality
+from bench import distributed, edxml_memory, integrity, kill_ingest, load, quality
 from bench import search as search_bench
 from ingest.contracts import IngestContext, IngestSettings
 from ingest.pipeline import ingest_one
@@ -339,6 +339,11 @@ def bench_hash(mebibytes: int) -> Section:
     )
 
 
+def _edxml_memory() -> Section:
+    columns, rows, note = edxml_memory.table()
+    return Section("edXML packages: peak memory of reading one", columns, rows, note)
+
+
 def _distributed(pages: int) -> Section:
     columns, rows, note = distributed.table(pages)
     return Section(
@@ -367,6 +372,7 @@ def main() -> None:
             "pool",
             "rasterize",
             "hash",
+            "edxml",
             "search",
             "cer",
             "metadata",
@@ -394,6 +400,7 @@ def main() -> None:
         "pool": lambda: bench_pool(sizes["rounds"]),
         "rasterize": lambda: bench_rasterize(sizes["pdf_pages"]),
         "hash": lambda: bench_hash(sizes["mib"]),
+        "edxml": _edxml_memory,
         "search": lambda: search_bench.run(
             search_bench.Sizes.quick() if options.quick else search_bench.Sizes(),
             search_bench.ALL_SECTIONS,

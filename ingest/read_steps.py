@@ -15,13 +15,11 @@ Rules shared by all three readers:
 
 from __future__ import annotations
 
-import hashlib
-import io
 from collections.abc import Iterator
 from dataclasses import replace
 from itertools import chain
 
-from archive.errors import InputRejected
+from archive.errors import InputRejected, StorageError
 from archive.fsutil import open_regular
 from archive.models import FileRole
 from archive.repository import IncomingFile
@@ -29,7 +27,7 @@ from ingest import edxml, pdf, scans, signatures
 from ingest.contracts import IngestContext, Page, WorkItem
 from ingest.formats import HEADER_BYTES, PDF, XML, detect_format
 from ingest.limits import PixelBudget
-from ingest.steps import Step
+from ingest.steps import Step, remove_temp_files
 
 
 class ReadScan(Step):
@@ -120,8 +118,8 @@ class CheckSignatures(Step):
                 checks = signatures.check_xml_signatures(handle.read(), roots)
             package = item.declared
             for attachment in package.attachments if package is not None else ():
-                if attachment.data.startswith(b"%PDF"):
-                    found = signatures.check_pdf_signatures(attachment.data, roots)
+                if attachment.head(4) == b"%PDF":
+                    found = signatures.check_pdf_signatures(attachment.path, roots)
                     checks += [replace(c, field=f"{attachment.name}: {c.field}") for c in found]
         item.signatures = [check.as_json() for check in checks]
         for check in checks:
@@ -143,12 +141,21 @@ class ReadEdxml(Step):
         return item.outcome is None and item.media_type == XML.media_type
 
     def run(self, item: WorkItem, context: IngestContext) -> None:
-        with open_regular(item.work_path) as handle:
-            data = handle.read(context.settings.max_input_bytes + 1)
+        # The attachments are decoded into the run's folder of the archive home: they hold the
+        # record's content, and may be nearly as large as the package.
+        assert context.workspace is not None, "ingest_one gives every run a workspace"
+        limit = context.settings.max_input_bytes
         try:
-            package = edxml.parse(data, context.settings.max_input_bytes)
+            with open_regular(item.work_path) as handle:
+                package = edxml.read(handle, limit, context.workspace.path, max_read=limit + 1)
         except edxml.EdxmlRefused as exc:
             raise self.reject(item, str(exc)) from exc
+        except OSError as exc:
+            # The staged copy or the work folder: the archive's disk, not the input.
+            raise StorageError(
+                f"cannot read or write the archive's work files reading {item.label}: {exc}"
+            ) from exc
+        item.temp_files.extend(attachment.path for attachment in package.attachments)
         item.declared = package
         item.preface = "\n".join(
             part for part in (package.subject, package.content, package.signer) if part
@@ -170,7 +177,7 @@ class ReadEdxml(Step):
         first: dict[str, str] = {}
         distinct = []
         for attachment in attachments:
-            digest = hashlib.sha256(attachment.data).hexdigest()
+            digest = attachment.sha256
             if digest in first:
                 item.warnings.append(
                     f"attachment {attachment.name!r} has the same content as "
@@ -184,10 +191,16 @@ class ReadEdxml(Step):
     def _read(
         self, item: WorkItem, attachment: edxml.Attachment, budget: PixelBudget
     ) -> Iterator[Page]:
-        fmt = detect_format(attachment.data[:HEADER_BYTES])
+        fmt = detect_format(attachment.head(HEADER_BYTES))
         media_type = fmt.media_type if fmt else attachment.media_type
         item.derived_files.append(
-            IncomingFile(FileRole.ATTACHMENT, media_type, attachment.name, data=attachment.data)
+            IncomingFile(
+                FileRole.ATTACHMENT,
+                media_type,
+                attachment.name,
+                path=attachment.path,
+                expected_sha256=attachment.sha256,
+            )
         )
         origin = f"attachment {attachment.name!r}"
         try:
@@ -205,8 +218,10 @@ class ReadEdxml(Step):
     def _pdf_pages(
         self, item: WorkItem, attachment: edxml.Attachment, budget: PixelBudget, origin: str
     ) -> Iterator[Page]:
-        pdf.inspect(attachment.data)
-        document = pdf.Document(attachment.data, origin)
+        pdf.inspect(attachment.path)
+        handle = open_regular(attachment.path)
+        item.open_files.append(handle)
+        document = pdf.Document(handle, origin)
         item.documents.append(document)
         document.check_pages(budget)
         item.page_count += document.page_count
@@ -216,7 +231,9 @@ class ReadEdxml(Step):
         self, item: WorkItem, attachment: edxml.Attachment, budget: PixelBudget, origin: str
     ) -> Iterator[Page]:
         before = budget.pages
-        scan = scans.open_scan(io.BytesIO(attachment.data), budget, origin)
+        handle = open_regular(attachment.path)
+        item.open_files.append(handle)
+        scan = scans.open_scan(handle, budget, origin)
         item.documents.append(scan)
         item.page_count += budget.pages - before
         return scans.pages(scan, origin)
@@ -225,3 +242,7 @@ class ReadEdxml(Step):
         for document in item.documents:
             document.close()
         item.documents.clear()
+        for handle in item.open_files:
+            handle.close()
+        item.open_files.clear()
+        remove_temp_files(item)

@@ -321,9 +321,14 @@ class MakeArchivalCopy(Step):
         )
 
     def cleanup(self, item: WorkItem) -> None:
-        for path in item.temp_files:
-            path.unlink(missing_ok=True)
-        item.temp_files.clear()
+        remove_temp_files(item)
+
+
+def remove_temp_files(item: WorkItem) -> None:
+    """The work files the steps wrote for ``item`` (whichever step's cleanup comes first)."""
+    for path in item.temp_files:
+        path.unlink(missing_ok=True)
+    item.temp_files.clear()
 
 
 class Seal(Step):

@@ -341,7 +341,7 @@ def test_two_attachments_of_one_name_both_stand_in_its_evidence(
     assert checked.ok, checked.problems
 
 
-def test_an_attachment_inside_an_attachment_is_not_one_of_its_own() -> None:
+def test_an_attachment_inside_an_attachment_is_not_one_of_its_own(tmp_path: Path) -> None:
     """Only the outermost ``Attachment`` elements are attachments: looking into each, as
     deep as they went, 30,000 nested ones (750 KB) took minutes."""
     from ingest import edxml
@@ -356,6 +356,6 @@ def test_an_attachment_inside_an_attachment_is_not_one_of_its_own() -> None:
     data = _package(HEADER, [("phu-luc.docx", "application/octet-stream", b"PK\x03\x04 x")])
     data = data.replace(b"</edXML:ContentTransferEncoded>",
                         b"</edXML:ContentTransferEncoded>" + inner.encode(), 1)  # fmt: skip
-    document = edxml.parse(data, 10_000_000)
+    document = edxml.parse(data, 10_000_000, tmp_path)
     assert [a.name for a in document.attachments] == ["phu-luc.docx"]
     assert not any("n0.pdf" in note for note in document.notes)  # not read as an empty one
