@@ -284,8 +284,6 @@ def test_naive_times_are_shown_as_given() -> None:
 def test_every_date_is_the_day_in_vietnam_and_roles_are_vietnamese_titles() -> None:
     """19:54 UTC on 4 December is 02:54 on 5 December in Vietnam: the text, the XMP and the
     record's own date all say the 5th. The archive's role names become Vietnamese titles."""
-    from retention.destruction_record import local_date, page_count
-
     executed = datetime(2026, 12, 4, 19, 54, tzinfo=UTC)
     data = _data(
         executed_at=executed,
@@ -301,7 +299,9 @@ def test_every_date_is_the_day_in_vietnam_and_roles_are_vietnamese_titles() -> N
         created = str(document.open_metadata()["xmp:CreateDate"])
         pages = len(document.pages)
     assert created.startswith("2026-12-05T02:54") and created.endswith("+07:00")
-    assert local_date(executed) == date(2026, 12, 5)
-    assert page_count(pdf) == pages >= 3
     assert "NGƯỜI PHÊ DUYỆT" in text and "Trần Văn An, người phê duyệt: phê duyệt hồi" in text
     assert "approver" not in text.casefold()
+    from retention.destruction_record import local_date, page_count
+
+    assert local_date(executed) == date(2026, 12, 5)
+    assert page_count(pdf) == pages >= 3

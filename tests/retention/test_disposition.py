@@ -406,7 +406,7 @@ def test_a_destruction_killed_before_its_files_went_is_said_and_finished_by_a_re
 def test_a_destroyed_or_transferred_record_is_not_edited(
     archive: Archive, records: dict[str, str], people: dict, tmp_path: Path
 ) -> None:
-    from archive.revision import check_editable, revise_record
+    from archive.revision import revise_record
 
     destroyed = _approved(archive, people)
     execute(archive, SCHEDULE, destroyed, people["luu.tru"][0], AGENCY)
@@ -423,11 +423,15 @@ def test_a_destroyed_or_transferred_record_is_not_edited(
             revise_record(archive, record_id, {"access": "secret"}, "chứa thông tin mật", "x")
         with pytest.raises(Refused, match=pattern):
             revise_record(archive, record_id, {"closed_year": 2025}, "sửa năm", "x")
-        with pytest.raises(Refused, match=pattern):
-            check_editable(archive, record_id[:8])
         after = archive.get(record_id, AccessLevel.SECRET)
         assert after.access == "internal" and after.seal is not None
         assert after.seal.manifest_sha256 == before
+    # What 'luutru edit' asks before the search index lets an access change's record go.
+    from archive.revision import check_editable
+
+    for name in ("old-letter", "regulation"):
+        with pytest.raises(Refused, match=r"was (destroyed|transferred)"):
+            check_editable(archive, records[name][:8])
     assert check_editable(archive, records["new-letter"]) == records["new-letter"]
 
 
@@ -522,8 +526,6 @@ def test_the_record_of_destruction_is_dated_in_vietnam_and_says_its_place_and_pa
 
     import pikepdf
 
-    from retention.destruction_record import page_count
-
     class Frozen(datetime):
         @classmethod
         def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
@@ -537,4 +539,4 @@ def test_the_record_of_destruction_is_dated_in_vietnam_and_says_its_place_and_pa
     assert report.place == "Hòa Bình"
     pdf = archive.blobs.read_bytes(report.files[0].sha256)
     with pikepdf.open(io.BytesIO(pdf)) as document:
-        assert report.page_count == len(document.pages) == page_count(pdf) >= 3
+        assert report.page_count == len(document.pages) >= 3
