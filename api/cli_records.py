@@ -28,7 +28,7 @@ from api.errors import ExitCode
 from api.services import IngestReport, Services
 from archive.errors import SearchUnavailable
 from archive.models import AccessLevel
-from archive.revision import revise_record
+from archive.revision import check_editable, revise_record
 from search.indexer import index_records
 
 TextOption = Annotated[str | None, typer.Option(metavar="TEXT", show_default=False)]
@@ -93,8 +93,11 @@ def edit(
         wanted = {field: value for field, value in changes.items() if value is not None}
         if not wanted:
             raise typer.BadParameter("name at least one thing to change, e.g. --access secret")
+        # Refused before the index is touched: a destroyed or transferred record must not
+        # leave search (or come back to it) for an edit that is not made.
+        full_id = check_editable(services.archive, record_id)
         if "access" in wanted:
-            _leave_search(services, services.archive.resolve_id(record_id, AccessLevel.SECRET))
+            _leave_search(services, full_id)
         diffs = revise_record(services.archive, record_id, wanted, reason, by or getpass.getuser())
         record = services.archive.get(record_id, AccessLevel.SECRET)
         try:

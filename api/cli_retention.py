@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -31,10 +32,11 @@ from archive.models import AccessLevel, Event, User
 from archive.repository import operator_name
 from archive.users import Role, add_user, authenticate, disable_user, users
 from retention import holds as holding
-from retention.disposition import Agency, ListView, approve, execute, get_list, propose
+from retention.disposition import Agency, ListView, approve, cancel, execute, get_list, propose
 from retention.due import due_records
 from retention.handover import transfer as hand_over
 from retention.schedule import Action, load_schedule, schedule_text
+from retention.vntime import today
 
 API_KEY_ENV = "LUUTRU_API_KEY"
 AsOption = Annotated[
@@ -63,7 +65,7 @@ def proven(services: Services, name: str, action: str) -> User:
 
 def _as_of(value: str | None) -> date:
     if value is None:
-        return date.today()
+        return today()  # in Vietnam, as the lists count it
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -285,14 +287,30 @@ def hold_add(
 def hold_release(
     ctx: typer.Context,
     hold_id: Annotated[int, typer.Argument(metavar="HOLD_ID")],
-    as_user: Annotated[str | None, typer.Option("--as", metavar="USER")] = None,
+    as_user: Annotated[
+        str,
+        typer.Option(
+            "--as",
+            metavar="USER",
+            help=f"Who releases it (legal, archivist, admin); proven by their API key "
+            f"(${API_KEY_ENV}).",
+        ),
+    ],
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="Why (the case closed, an order).")
+    ],
+    as_json: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
-    """Release a hold (kept in the list as released)."""
+    """Release a hold (kept in the list as released, with who and why): as putting one, it
+    takes a user whose role may hold, proven by their key."""
     with opened(ctx, home) as services:
-        by = proven(services, as_user, "hold").name if as_user else operator_name()
-        holding.release_hold(services.archive, hold_id, by)
-    out.print(f"Hold {hold_id} released.")
+        by = proven(services, as_user, "hold").name
+        view = holding.release_hold(services.archive, hold_id, by, reason)
+    if as_json:
+        print_json(view.__dict__)
+    else:
+        out.print(f"Hold {hold_id} released by {shown(by)}: {shown(view.release_reason or '')}")
 
 
 @hold_app.command("list")
@@ -319,14 +337,29 @@ dispose_app = typer.Typer(
 )
 
 
+class Proposed(StrEnum):
+    """What a list may propose: 'review' is the archivist's, record by record, never a list."""
+
+    DESTROY = Action.DESTROY.value
+    TRANSFER = Action.TRANSFER.value
+
+
 @dispose_app.command("propose")
 def dispose_propose(
     ctx: typer.Context,
     as_user: AsOption,
     action: Annotated[
-        Action, typer.Option("--action", help="destroy or transfer.")
-    ] = Action.DESTROY,
-    as_of: Annotated[str | None, typer.Option("--as-of", metavar="YYYY-MM-DD")] = None,
+        Proposed, typer.Option("--action", help="destroy or transfer.")
+    ] = Proposed.DESTROY,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            metavar="YYYY-MM-DD",
+            help="Due by this date: today (the default) or earlier, never later; what falls "
+            "due later is 'luutru retention due --as-of DATE'.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
@@ -334,7 +367,9 @@ def dispose_propose(
     are marked 'Xem xét hủy'. Needs two approvals before it can be executed."""
     with opened(ctx, home) as services:
         user = proven(services, as_user, "propose")
-        view = propose(services.archive, services.schedule(), action, user, _as_of(as_of))
+        view = propose(
+            services.archive, services.schedule(), Action(action.value), user, _as_of(as_of)
+        )
     _print_list(view, as_json)
 
 
@@ -350,6 +385,26 @@ def dispose_approve(
     with opened(ctx, home) as services:
         user = proven(services, as_user, "approve")
         view = approve(services.archive, list_id, user)
+    _print_list(view, as_json)
+
+
+@dispose_app.command("cancel")
+def dispose_cancel(
+    ctx: typer.Context,
+    list_id: Annotated[int, typer.Argument(metavar="LIST_ID")],
+    as_user: AsOption,
+    reason: Annotated[
+        str,
+        typer.Option("--reason", metavar="TEXT", help="Why (a hold put since, a mistake)."),
+    ],
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Cancel a list not yet carried out (an approver): its records lose 'Xem xét hủy' and
+    can be proposed again. An executed list stays as it is."""
+    with opened(ctx, home) as services:
+        user = proven(services, as_user, "cancel")
+        view = cancel(services.archive, list_id, user, reason)
     _print_list(view, as_json)
 
 
@@ -414,6 +469,13 @@ def _print_list(view: ListView, as_json: bool) -> None:
     approvals = ", ".join(a["user"] for a in view.approvals) or "none yet"
     out.print(f"List {view.id} ({view.action}, as of {view.as_of}): {view.status}; proposed by "
               f"{shown(view.proposed_by)}; approved by {shown(approvals)}")  # fmt: skip
+    if view.cancelled_by:
+        when = (view.cancelled_at or "")[:10]
+        why = shown(view.cancel_reason or "")
+        out.print(
+            f"Cancelled by {shown(view.cancelled_by)} on {when}: {why}; "
+            "its records may be proposed again"
+        )
     for record_id in view.records:
         out.print(f"  {record_id}")
 

@@ -178,6 +178,8 @@ class HoldItem(BaseModel):
     created_at: str
     released_at: str | None
     records: int
+    released_by: str | None = None
+    release_reason: str | None = None
 
 
 class HoldsResponse(BaseModel):

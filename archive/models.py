@@ -320,6 +320,8 @@ class Hold(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     released_by: Mapped[str | None] = mapped_column(Text)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why it was released, as ``reason`` says why it was put (a case closed, a court's order).
+    release_reason: Mapped[str | None] = mapped_column(Text)
     records: Mapped[list[HoldRecord]] = relationship(cascade="all, delete-orphan")
 
 
@@ -332,7 +334,8 @@ class HoldRecord(Base):
 
 class DisposalList(Base):
     """A proposal to destroy or transfer records (Circular 06/2025/TT-BNV): proposed by one
-    user, approved by two others with the approver role, then executed."""
+    user, approved by two others with the approver role, then executed, unless an approver
+    cancels it first."""
 
     __tablename__ = "disposal_lists"
 
@@ -346,6 +349,11 @@ class DisposalList(Base):
     executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The record of destruction (biên bản hủy tài liệu), itself a sealed record.
     report_record_id: Mapped[str | None] = mapped_column(String(32))
+    # A list cancelled before it was carried out (status "cancelled"): its records are free
+    # to be proposed again.
+    cancelled_by: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
     items: Mapped[list[DisposalItem]] = relationship(
         cascade="all, delete-orphan", order_by="DisposalItem.record_id"
     )

@@ -26,7 +26,7 @@ from archive.manifest import (
     sign_manifest,
     verify_manifest,
 )
-from archive.models import AccessLevel, Hold, Record, RecordChange
+from archive.models import AccessLevel, Hold, Record, RecordChange, RecordStatus
 from archive.repository import Archive, storage_faults
 from archive.text import normalize
 
@@ -75,6 +75,8 @@ def revise_record(
         )
         if record is None or record.seal is None:
             raise RecordNotFound(f"no record {record_id!r}")
+        # Checked again under the log's lock: a list carried out meanwhile wins.
+        refuse_if_disposed(record)
         diffs = [
             FieldChange(name, getattr(record, name), new)
             for name, new in values.items()
@@ -123,6 +125,45 @@ def revise_record(
                 )
             )
     return diffs
+
+
+def refuse_if_disposed(record: Record) -> None:
+    """A destroyed record is a tombstone sealed as it was destroyed, and a transferred one
+    was handed over as it stood: a new revision would re-seal the tombstone (and put it
+    back into search), or make this archive say something else than the bag it sent."""
+    if record.status not in (RecordStatus.DESTROYED.value, RecordStatus.TRANSFERRED.value):
+        return
+    when = f"{record.disposed_at:%Y-%m-%d %H:%M} UTC" if record.disposed_at else "(no date kept)"
+    by = f" by {record.disposed_by}" if record.disposed_by else ""
+    listed = (
+        f"disposal list {record.disposal_list_id}"
+        if record.disposal_list_id is not None
+        else "a disposal list"
+    )
+    if record.status == RecordStatus.DESTROYED.value:
+        raise Refused(
+            f"record {record.id} was destroyed on {when}{by} under {listed}: a destroyed "
+            f"record is not edited, its tombstone stays as sealed ('luutru show {record.id}', "
+            f"'luutru dispose show {record.disposal_list_id or 'LIST_ID'}')"
+        )
+    raise Refused(
+        f"record {record.id} was transferred to the historical archive on {when}{by} under "
+        f"{listed}: it stays here as it was handed over and is not edited; a correction is "
+        "for the archive that holds it now"
+    )
+
+
+def check_editable(archive: Archive, record_id: str) -> str:
+    """The record's full id, once it is known to be editable (refused as
+    ``refuse_if_disposed`` says): for a caller that must act before the edit, such as the
+    search index letting a record go before its access level changes."""
+    full_id = archive.resolve_id(record_id, AccessLevel.SECRET)
+    with archive.faults(), archive.session() as session:
+        record = session.get(Record, full_id)
+        if record is None:
+            raise RecordNotFound(f"no record {record_id!r}")
+        refuse_if_disposed(record)
+    return full_id
 
 
 def history(archive: Archive, record_id: str) -> list[dict[str, Any]]:

@@ -41,6 +41,8 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "hold": frozenset({Role.LEGAL, Role.ARCHIVIST, Role.ADMIN}),
     "propose": frozenset({Role.ARCHIVIST, Role.ADMIN}),
     "approve": frozenset({Role.APPROVER}),
+    # Whoever may approve a list may also stop it: the council decides, not the proposer.
+    "cancel": frozenset({Role.APPROVER}),
     "execute": frozenset({Role.ARCHIVIST, Role.ADMIN}),
     "users": frozenset({Role.ADMIN}),
 }

@@ -38,7 +38,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
@@ -71,14 +71,13 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
 
 from archive.errors import DependencyMissing, UsageError
 from archive.text import normalize
+from retention.vntime import local as _local  # aware times are shown in Vietnam time
 
 PDFA_PART = "2"
 PDFA_CONFORMANCE = "B"
 # PDF/A-2 is based on PDF 1.7 (ISO 32000-1).
 PDF_VERSION = "1.7"
 SRGB_CONDITION = "sRGB IEC61966-2.1"
-# Vietnam keeps one offset all year; aware times are shown in it.
-VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 SHORT_HASH = 12
 _RENDERING = threading.Lock()
 
@@ -89,6 +88,14 @@ _ROLE_NAMES = {
     "archival": ("PDF/A", "Bản lưu trữ PDF/A"),
     "ocr-text": ("OCR", "Văn bản OCR"),
     "attachment": ("đính kèm", "Tệp đính kèm"),
+}
+# The archive's role names, as a Vietnamese document titles the people who sign it; any other
+# role (a title the caller gives, "Chủ tịch Hội đồng …") is written as given.
+_ROLE_TITLES = {
+    "approver": "Người phê duyệt",
+    "archivist": "Người làm công tác lưu trữ",
+    "admin": "Người quản trị hệ thống",
+    "legal": "Người phụ trách pháp chế",
 }
 # Every letter of the Vietnamese alphabet with every tone, in both cases: a face that lacks
 # one would draw a box (or, in PDF/A, be invalid) for a common word.
@@ -280,8 +287,21 @@ def _has_vietnamese(path: Path) -> bool:
 # --- words and numbers ------------------------------------------------------------------------
 
 
-def _local(moment: datetime) -> datetime:
-    return moment.astimezone(VIETNAM_TIME) if moment.tzinfo is not None else moment
+def role_title(role: str) -> str:
+    """The Vietnamese title of an archive role ('approver': 'Người phê duyệt'); any other
+    text is a title already."""
+    return _ROLE_TITLES.get(_one_line(role).casefold(), _one_line(role))
+
+
+def local_date(moment: datetime) -> date:
+    """The date a Vietnamese document gives ``moment``: the day in Vietnam, as its text says
+    ("ngày 05 tháng 12 năm 2026"); the record's date and year are that one too."""
+    return _local(moment).date()
+
+
+def page_count(pdf: bytes) -> int:
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        return len(document.pages)
 
 
 def _moment(moment: datetime) -> str:
@@ -553,14 +573,23 @@ def _body(data: DestructionRecordData, s: _Styles) -> list[Flowable]:
 
 
 def _person(name: str, role: str) -> str:
-    return f"{_one_line(name)}, {_one_line(role)}" if role.strip() else _one_line(name)
+    title = role_title(role)
+    if not title:
+        return _one_line(name)
+    # Running text: "Trần Văn An, người phê duyệt" (a title given as text keeps its case).
+    known = _one_line(role).casefold() in _ROLE_TITLES
+    return f"{_one_line(name)}, {title[0].lower() + title[1:] if known else title}"
 
 
 def _signatures(data: DestructionRecordData, s: _Styles) -> Flowable:
     """One block for each person of the procedure, three to a row."""
     blocks = [("NGƯỜI LẬP DANH MỤC", data.proposed_by, "")]
     blocks += [
-        (a.role.upper() or "NGƯỜI PHÊ DUYỆT", a.name, f"Đã phê duyệt hồi {_moment(a.approved_at)}")
+        (
+            role_title(a.role).upper() or "NGƯỜI PHÊ DUYỆT",
+            a.name,
+            f"Đã phê duyệt hồi {_moment(a.approved_at)}",
+        )
         for a in data.approvals
     ]
     done = f"Đã thực hiện hồi {_moment(data.executed_at)}"
@@ -734,7 +763,8 @@ def _metadata(data: DestructionRecordData) -> PdfaMetadata:
     list_id = _one_line(data.list_id)
     return PdfaMetadata(
         title=f"Biên bản hủy tài liệu hết giá trị – Danh mục {list_id}",
-        created=data.executed_at,
+        # In Vietnam time, as the text dates it: the same day in the XMP as on the page.
+        created=_local(data.executed_at),
         producer=PRODUCER,
         subject=f"{len(data.records)} tài liệu hết giá trị đã hủy theo Danh mục {list_id}",
         creator=" ".join(_agency_lines(data.agency)),

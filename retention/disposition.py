@@ -13,7 +13,11 @@ The procedure, as luutru runs it:
    so earlier proofs still verify. A crash at any point leaves each record either untouched or
    destroyed: running ``execute`` again finishes the list. Last, the record of destruction
    (biên bản hủy tài liệu, a PDF/A) is generated and sealed as a record of its own.
-Every step is an event (``luutru audit``).
+4. ``cancel`` (an approver, with a reason): a list not yet carried out is dropped, e.g. one
+   a hold put since blocks; its records go back to active and can be proposed again.
+Every step is an event (``luutru audit``). The log (``archive.log``) gets an entry for each
+record destroyed or transferred; proposing, approving and cancelling are events only, since
+they change nothing a seal says and can be undone.
 """
 
 from __future__ import annotations
@@ -42,9 +46,11 @@ from archive.models import (
     User,
 )
 from archive.repository import Archive, Description, IncomingFile, Placement, storage_faults
+from archive.text import normalize
 from retention.due import closed_year_of, due_records
 from retention.holds import held_ids
 from retention.schedule import Action, SeriesRule
+from retention.vntime import today
 
 if TYPE_CHECKING:
     from retention.destruction_record import DestroyedRecord
@@ -58,6 +64,7 @@ class ListStatus:
     APPROVED = "approved"
     EXECUTING = "executing"
     EXECUTED = "executed"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,9 @@ class ListView:
     records: list[str]
     executed_by: str | None = None
     report_record_id: str | None = None
+    cancelled_by: str | None = None
+    cancelled_at: str | None = None
+    cancel_reason: str | None = None
 
     @classmethod
     def of(cls, row: DisposalList) -> ListView:
@@ -84,6 +94,9 @@ class ListView:
             [item.record_id for item in row.items],
             row.executed_by,
             row.report_record_id,
+            row.cancelled_by,
+            row.cancelled_at.isoformat() if row.cancelled_at else None,
+            row.cancel_reason,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -97,6 +110,9 @@ class ListView:
             "records": self.records,
             "executed_by": self.executed_by,
             "report_record_id": self.report_record_id,
+            "cancelled_by": self.cancelled_by,
+            "cancelled_at": self.cancelled_at,
+            "cancel_reason": self.cancel_reason,
         }
 
 
@@ -118,6 +134,14 @@ def propose(
     """List what is due for ``action`` on ``as_of`` and not held; mark it for review."""
     if action is Action.REVIEW:
         raise UsageError("'review' is decided by the archivist record by record, not proposed")
+    now_there = today()
+    if as_of > now_there:
+        # A list drawn up for a later date would mark records "Xem xét hủy" that are not
+        # due, gather approvals, and then be refused by execute (due today or not at all).
+        raise UsageError(
+            f"--as-of {as_of} is after today ({now_there}): a list proposes only what is due "
+            f"now; to see what falls due by then, run 'luutru retention due --as-of {as_of}'"
+        )
     due = [
         d
         for d in due_records(archive, schedule, as_of, (RecordStatus.ACTIVE.value,))
@@ -173,6 +197,67 @@ def get_list(archive: Archive, list_id: int) -> ListView:
         return ListView.of(load_list(session, list_id))
 
 
+def _cancelled(row: DisposalList) -> str:
+    """' on 2026-12-05 by NAME (REASON)', as far as the list keeps it."""
+    when = f" on {row.cancelled_at:%Y-%m-%d}" if row.cancelled_at else ""
+    by = f" by {row.cancelled_by}" if row.cancelled_by else ""
+    why = f" ({row.cancel_reason})" if row.cancel_reason else ""
+    return f"{when}{by}{why}"
+
+
+def cancel(archive: Archive, list_id: int, user: User, reason: str) -> ListView:
+    """Cancel a list not yet carried out (``user``, an approver, authenticated by the
+    caller): its records marked "Xem xét hủy" go back to active, free to be proposed again.
+    A list once executed, or partly carried out, stays: what was destroyed or handed over
+    cannot be undone, and a rerun of execute finishes it."""
+    if not reason.strip():
+        raise UsageError(f"say why list {list_id} is cancelled (--reason)")
+    why = normalize(reason)
+    now = datetime.now(UTC)
+    with (
+        storage_faults(f"cancelling list {list_id}"),
+        archive.session() as session,
+        session.begin(),
+    ):
+        row = load_list(session, list_id)
+        if row.status == ListStatus.CANCELLED:
+            raise Refused(f"list {list_id} was already cancelled{_cancelled(row)}")
+        done = sum(1 for item in row.items if item.done)
+        if row.status == ListStatus.EXECUTED:
+            report = row.report_record_id
+            report = f"; its record of destruction is {report}" if report else ""
+            raise Refused(
+                f"list {list_id} was carried out ({row.action}) by {row.executed_by}{report}: "
+                "an executed list cannot be cancelled"
+            )
+        if done:
+            again = "dispose execute" if row.action == Action.DESTROY.value else "transfer"
+            raise Refused(
+                f"list {list_id} is being carried out ({done} of {len(row.items)} record(s) "
+                f"done) and cannot be cancelled: finish it with 'luutru {again} {list_id}' "
+                "(once any hold on its records is released)"
+            )
+        row.status = ListStatus.CANCELLED
+        row.cancelled_by, row.cancelled_at, row.cancel_reason = user.name, now, why
+        ids = [item.record_id for item in row.items]
+        released = list(
+            session.scalars(
+                select(Record).where(
+                    Record.id.in_(ids), Record.status == RecordStatus.REVIEW_DESTROY.value
+                )
+            )
+        )
+        for record in released:
+            record.status = RecordStatus.ACTIVE.value
+        session.add(
+            _event(now, "cancelled", user.name, f"list {list_id} ({row.action}) cancelled: {why}")
+        )
+        for record_id in ids:
+            detail = f"list {list_id} cancelled: {why}; the record may be proposed again"
+            session.add(_event(now, "removed from list", user.name, detail, record_id))
+        return ListView.of(row)
+
+
 def approve(archive: Archive, list_id: int, user: User) -> ListView:
     """An approval by ``user`` (an approver, authenticated by the caller)."""
     now = datetime.now(UTC)
@@ -199,6 +284,11 @@ def approve(archive: Archive, list_id: int, user: User) -> ListView:
 
 
 def check_approved(row: DisposalList) -> list[str]:
+    if row.status == ListStatus.CANCELLED:
+        raise Refused(
+            f"list {row.id} was cancelled{_cancelled(row)}: nothing was done; its records "
+            "can be proposed again ('luutru dispose propose')"
+        )
     approvers = {a.user_name for a in row.approvals} - {row.proposed_by}
     if row.status not in (ListStatus.APPROVED, ListStatus.EXECUTING, ListStatus.EXECUTED):
         raise Refused(
@@ -265,7 +355,7 @@ def execute(
     ``before_destroying`` is given the records about to be destroyed, once the list is found
     approved and still due (the search index lets them go first: were the run to fail
     after, they are missing from search, never shown with their destroyed text)."""
-    today = datetime.now(UTC).date()
+    now_there = today()
     with storage_faults(f"executing list {list_id}"), archive.session() as session, session.begin():
         row = load_list(session, list_id)
         if row.action != Action.DESTROY.value:
@@ -274,7 +364,7 @@ def execute(
         if row.status != ListStatus.EXECUTED:
             # Due today, whatever date the list was drawn up for: a list 'as of' a future
             # date must not destroy what is not due yet.
-            check_still_due(session, row, schedule, today)
+            check_still_due(session, row, schedule, now_there)
             row.status, row.executed_by = ListStatus.EXECUTING, user.name
             row.executed_at = row.executed_at or datetime.now(UTC)
         pending = [item.record_id for item in row.items if not item.done]
@@ -405,6 +495,7 @@ def _record_of_destruction(
         records=tuple(_destroyed_of(r, schedule) for r in records),
     )
     pdf = destruction_record.render_destruction_record(data)
+    issued = destruction_record.local_date(data.executed_at)
     sealed = archive.seal(
         [
             IncomingFile(
@@ -416,11 +507,13 @@ def _record_of_destruction(
             type_name="BIÊN BẢN",
             doc_type="BB",
             issuer=agency.name,
-            issued_date=data.executed_at.date(),
+            # The date the biên bản itself gives (Vietnam time), not the UTC one.
+            issued_date=issued,
+            place=agency.place,
             subject=f"Về việc hủy {len(records)} tài liệu hết giá trị (danh mục số {list_id})",
-            page_count=0,
+            page_count=destruction_record.page_count(pdf),
         ),
-        Placement(AccessLevel.INTERNAL, DESTRUCTION_SERIES, data.executed_at.year),
+        Placement(AccessLevel.INTERNAL, DESTRUCTION_SERIES, issued.year),
         f"bien-ban-huy-{list_id}.pdf",
     )
     with storage_faults(f"closing list {list_id}"), archive.session() as session, session.begin():

@@ -35,6 +35,7 @@ from retention.disposition import (
 )
 from retention.schedule import Action, SeriesRule
 from retention.transfer import TransferFile, TransferItem, write_bags
+from retention.vntime import today
 
 
 def transfer(
@@ -45,7 +46,7 @@ def transfer(
     target: Path,
     agency: Agency,
 ) -> list[Path]:
-    today = datetime.now(UTC).date()
+    now_there = today()
     with (
         storage_faults(f"transferring list {list_id}"),
         archive.session() as session,
@@ -56,7 +57,7 @@ def transfer(
             raise UsageError(f"list {list_id} is a destruction list: 'luutru dispose execute'")
         approvers = check_approved(row)
         if row.status != ListStatus.EXECUTED:
-            check_still_due(session, row, schedule, today)  # due today (see disposition)
+            check_still_due(session, row, schedule, now_there)  # due today (see disposition)
             row.status, row.executed_by = ListStatus.EXECUTING, user.name
             row.executed_at = row.executed_at or datetime.now(UTC)
         record_ids = [item.record_id for item in row.items]

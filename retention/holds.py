@@ -39,6 +39,8 @@ class HoldView:
     created_at: str
     released_at: str | None
     records: int
+    released_by: str | None = None
+    release_reason: str | None = None
 
     @classmethod
     def of(cls, hold: Hold) -> HoldView:
@@ -51,6 +53,8 @@ class HoldView:
             hold.created_at.isoformat(),
             hold.released_at.isoformat() if hold.released_at else None,
             len(hold.records),
+            hold.released_by,
+            hold.release_reason,
         )
 
 
@@ -89,16 +93,36 @@ def add_hold(
         return HoldView.of(hold)
 
 
-def release_hold(archive: Archive, hold_id: int, by: str, reason: str = "") -> HoldView:
+def release_hold(archive: Archive, hold_id: int, by: str, reason: str) -> HoldView:
+    """Release a hold: ``by`` (proven by the caller) and ``reason`` are kept in the hold and
+    in the audit, as for putting it; a hold lifted without a why would end a case's
+    protection with nothing to show for it."""
+    if not reason.strip():
+        raise UsageError(f"say why hold {hold_id} is released (--reason), e.g. the case closed")
     now = datetime.now(UTC)
     with storage_faults("releasing a hold"), archive.session() as session, session.begin():
         hold = session.get(Hold, hold_id, options=[selectinload(Hold.records)])
         if hold is None:
-            raise UsageError(f"no hold {hold_id}")
+            raise UsageError(f"no hold {hold_id}; 'luutru hold list' shows them")
         if hold.released_at is not None:
-            raise UsageError(f"hold {hold_id} was released on {hold.released_at:%Y-%m-%d}")
+            raise UsageError(
+                f"hold {hold_id} was released on {hold.released_at:%Y-%m-%d} by "
+                f"{hold.released_by}; nothing to do"
+            )
         hold.released_at, hold.released_by = now, normalize(by)
-        session.add(_event(now, "hold released", by, f"hold {hold_id} released. {reason}".strip()))
+        hold.release_reason = normalize(reason)
+        detail = f"hold {hold_id} on {hold.kind} {hold.target} released: {hold.release_reason}"
+        session.add(_event(now, "hold released", by, detail))
+        for item in hold.records:
+            session.add(
+                _event(
+                    now,
+                    "hold released",
+                    by,
+                    f"hold {hold_id} released: {hold.release_reason}",
+                    item.record_id,
+                )
+            )
         return HoldView.of(hold)
 
 

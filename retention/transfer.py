@@ -41,7 +41,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from enum import Enum
 from importlib import metadata as package_metadata
 from pathlib import Path, PurePosixPath
@@ -59,13 +59,13 @@ from archive.fsutil import (
     open_regular,
 )
 from archive.text import normalize
+from retention.vntime import today
 
 TEMP_PREFIX = ".luutru-bag-"
 TRANSFER_FORMAT = "luutru-transfer/1"
 BAGIT_VERSION = "1.0"
 ALGORITHMS = ("sha256", "sha512")
 CHUNK_SIZE = 1 << 20
-VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 
 _RECORD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _ROLE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
@@ -483,7 +483,8 @@ def _write_tag_files(
     )
     info = {
         "Source-Organization": agency,
-        "Bagging-Date": datetime.now(VIETNAM_TIME).date().isoformat(),
+        # The agency's date (retention.vntime), as on its other documents.
+        "Bagging-Date": today().isoformat(),
         "External-Identifier": record_id,
         "Internal-Sender-Identifier": list_id,
         "Bag-Software-Agent": f"luutru {_software_version()}",

@@ -45,6 +45,7 @@ COMMANDS = [
     "hold list",
     "dispose propose",
     "dispose approve",
+    "dispose cancel",
     "dispose execute",
     "dispose show",
     "transfer",

@@ -149,6 +149,13 @@ def test_the_whole_destruction_with_every_refusal(office) -> None:
     events = json.loads(_cli(home, "audit", "--record", ids["cu"], "--json").stdout)["events"]
     kinds = [e["kind"] for e in events]
     assert "destroyed" in kinds and "Xem xét hủy" in kinds
+    # The tombstone is not edited: not re-sealed, not put back into the search index.
+    edited = _cli(home, "edit", ids["cu"], "--access", "secret", "--reason", "chứa thông tin mật")
+    assert edited.returncode == 12, edited.stderr
+    assert "was destroyed on" in edited.stderr and f"disposal list {list_id}" in edited.stderr
+    checked = _cli(home, "verify")
+    assert checked.returncode == 0 and "index entries" not in checked.stdout + checked.stderr
+    assert json.loads(_cli(home, "show", ids["cu"], "--json").stdout)["access"] == "internal"
 
 
 def test_a_held_record_is_never_proposed_nor_destroyed(office) -> None:
@@ -160,7 +167,25 @@ def test_a_held_record_is_never_proposed_nor_destroyed(office) -> None:
     assert refused.returncode == 12 and "no record is due" in refused.stderr
     holds = json.loads(_cli(home, "hold", "list", "--json").stdout)["holds"]
     assert holds[0]["records"] == 1 and holds[0]["released_at"] is None
-    assert _cli(home, "hold", "release", str(holds[0]["id"])).returncode == 0
+    hold_id = str(holds[0]["id"])
+    # Released as it was put: by a user whose role may hold, proven by their key, saying why.
+    assert _cli(home, "hold", "release", hold_id, "--reason", "xong").returncode == 2  # no --as
+    assert _cli(home, "hold", "release", hold_id, "--as", "phap.che",
+                key=keys["phap.che"]).returncode == 2  # no --reason  # fmt: skip
+    assert _cli(home, "hold", "release", hold_id, "--as", "phap.che", "--reason", "xong",
+                key=keys["van.thu"]).returncode == 11  # not their key  # fmt: skip
+    assert _cli(home, "hold", "release", hold_id, "--as", "hd.mot", "--reason", "xong",
+                key=keys["hd.mot"]).returncode == 11  # an approver may not  # fmt: skip
+    assert _cli(home, "hold", "list", "--json").stdout.count('"released_at": null') == 1
+    released = _cli(home, "hold", "release", hold_id, "--as", "phap.che", "--reason",
+                    "vụ kiện số 5 đã xét xử xong", "--json", key=keys["phap.che"])  # fmt: skip
+    assert released.returncode == 0, released.stderr
+    (hold,) = json.loads(_cli(home, "hold", "list", "--json").stdout)["holds"]
+    assert hold["released_by"] == "phap.che"
+    assert hold["release_reason"] == "vụ kiện số 5 đã xét xử xong"
+    events = json.loads(_cli(home, "audit", "--record", ids["cu"], "--json").stdout)["events"]
+    (gone,) = [e for e in events if e["kind"] == "hold released"]
+    assert gone["agent"] == "phap.che" and "vụ kiện số 5 đã xét xử xong" in gone["detail"]
     by_query = _cli(home, "hold", "add", "--query", "Cong van", "--reason", "thanh tra", "--json")
     assert by_query.returncode == 0, by_query.stderr
     assert json.loads(by_query.stdout)["records"] == 3
@@ -192,4 +217,58 @@ def test_transfer_to_the_historical_archive(office, tmp_path: Path) -> None:
     assert (
         json.loads(_cli(home, "show", ids["quy-che"], "--json").stdout)["status"] == "transferred"
     )
+    edited = _cli(home, "edit", ids["quy-che"], "--closed-year", "2025", "--reason", "sửa năm")
+    assert edited.returncode == 12, edited.stderr
+    assert "was transferred" in edited.stderr and f"disposal list {list_id}" in edited.stderr
     assert _cli(home, "verify").returncode == 0
+
+
+def test_a_list_is_proposed_for_today_and_a_blocked_one_cancelled(office) -> None:
+    home, keys, ids = office
+    archivist = ("--as", "van.thu")
+    later = _cli(home, "dispose", "propose", *archivist, "--as-of", "2099-01-01",
+                 key=keys["van.thu"])  # fmt: skip
+    assert later.returncode == 2 and "retention due --as-of 2099-01-01" in later.stderr
+    assert json.loads(_cli(home, "show", ids["moi"], "--json").stdout)["status"] == "active"
+    # 'review' is the archivist's record by record: not offered, not taken.
+    helped = _cli(home, "dispose", "propose", "--help")
+    assert "transfer" in helped.stdout and "review" not in helped.stdout
+    assert _cli(home, "dispose", "propose", *archivist, "--action", "review",
+                key=keys["van.thu"]).returncode == 2  # fmt: skip
+    proposed = _cli(home, "dispose", "propose", *archivist, "--json", key=keys["van.thu"])
+    list_id = str(json.loads(proposed.stdout)["list_id"])
+    for approver in ("hd.mot", "hd.hai"):
+        assert _cli(home, "dispose", "approve", list_id, "--as", approver,
+                    key=keys[approver]).returncode == 0  # fmt: skip
+    assert _cli(home, "hold", "add", ids["cu"], "--reason", "thanh tra", "--as", "phap.che",
+                key=keys["phap.che"]).returncode == 0  # fmt: skip
+    blocked = _cli(home, "dispose", "execute", list_id, *archivist, key=keys["van.thu"])
+    assert blocked.returncode == 12 and "legal hold" in blocked.stderr
+
+    def cancel(user: str, *reason: str) -> subprocess.CompletedProcess[str]:
+        return _cli(home, "dispose", "cancel", list_id, "--as", user, *reason, "--json",
+                    key=keys[user])  # fmt: skip
+
+    assert cancel("hd.mot").returncode == 2  # no --reason
+    assert cancel("van.thu", "--reason", "x").returncode == 11  # approving's roles only
+    cancelled = cancel("hd.mot", "--reason", "hồ sơ bị thanh tra giữ")
+    assert cancelled.returncode == 0, cancelled.stderr
+    view = json.loads(cancelled.stdout)
+    assert (view["status"], view["cancelled_by"], view["cancel_reason"]) == (
+        "cancelled", "hd.mot", "hồ sơ bị thanh tra giữ")  # fmt: skip
+    assert json.loads(_cli(home, "show", ids["cu"], "--json").stdout)["status"] == "active"
+    assert "cancelled" in _cli(home, "dispose", "show", list_id).stdout
+    events = json.loads(_cli(home, "audit", "--json").stdout)["events"]
+    (said,) = [e for e in events if e["kind"] == "cancelled"]
+    assert said["agent"] == "hd.mot" and "hồ sơ bị thanh tra giữ" in said["detail"]
+    again = cancel("hd.hai", "--reason", "x")
+    assert again.returncode == 12 and "already cancelled" in again.stderr
+    refused = _cli(home, "dispose", "execute", list_id, *archivist, key=keys["van.thu"])
+    assert refused.returncode == 12 and "was cancelled" in refused.stderr
+    # Its record is free again: once the hold is released, a new list takes it.
+    hold_id = str(json.loads(_cli(home, "hold", "list", "--json").stdout)["holds"][0]["id"])
+    assert _cli(home, "hold", "release", hold_id, "--as", "phap.che", "--reason", "xong",
+                key=keys["phap.che"]).returncode == 0  # fmt: skip
+    anew = _cli(home, "dispose", "propose", *archivist, "--json", key=keys["van.thu"])
+    assert anew.returncode == 0, anew.stderr
+    assert json.loads(anew.stdout)["records"] == [ids["cu"]]

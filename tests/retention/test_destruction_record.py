@@ -279,3 +279,29 @@ def test_naive_times_are_shown_as_given() -> None:
     assert "Hòa Bình, ngày 09 tháng 01 năm 2026" in text
     assert "hồi 08:05 ngày 09/01/2026" in text
     assert "Lê Thị Ánh: phê duyệt hồi 09:30 ngày 22/12/2025" in text
+
+
+def test_every_date_is_the_day_in_vietnam_and_roles_are_vietnamese_titles() -> None:
+    """19:54 UTC on 4 December is 02:54 on 5 December in Vietnam: the text, the XMP and the
+    record's own date all say the 5th. The archive's role names become Vietnamese titles."""
+    executed = datetime(2026, 12, 4, 19, 54, tzinfo=UTC)
+    data = _data(
+        executed_at=executed,
+        approvals=(
+            Approval("Trần Văn An", "approver", datetime(2026, 12, 1, 2, 0, tzinfo=UTC)),
+            Approval("Lê Thị Bình", "approver", datetime(2026, 12, 2, 2, 0, tzinfo=UTC)),
+        ),
+    )
+    pdf = render_destruction_record(data)
+    text = " ".join(" ".join(_pages(pdf)).split())
+    assert "Hòa Bình, ngày 05 tháng 12 năm 2026" in text and "hồi 02:54 ngày 05/12/2026" in text
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        created = str(document.open_metadata()["xmp:CreateDate"])
+        pages = len(document.pages)
+    assert created.startswith("2026-12-05T02:54") and created.endswith("+07:00")
+    assert "NGƯỜI PHÊ DUYỆT" in text and "Trần Văn An, người phê duyệt: phê duyệt hồi" in text
+    assert "approver" not in text.casefold()
+    from retention.destruction_record import local_date, page_count
+
+    assert local_date(executed) == date(2026, 12, 5)
+    assert page_count(pdf) == pages >= 3

@@ -105,7 +105,7 @@ def test_a_proposal_leaves_out_held_records_and_marks_the_rest(
     with pytest.raises(Refused, match="no record is due"):
         _proposed(archive, people)
     release = add_hold(archive, HoldKind.RECORD, records["old-letter-2"], "vụ kiện", "phap.che")
-    release_hold(archive, 1, "phap.che")  # the series hold
+    release_hold(archive, 1, "phap.che", "thanh tra xong")  # the series hold
     view = propose(archive, SCHEDULE, Action.DESTROY, people["luu.tru"][0], AFTER)
     assert view.records == [records["old-letter"]]
     assert archive.get(records["old-letter"], AccessLevel.SECRET).status == "xem-xet-huy"
@@ -335,19 +335,18 @@ def test_a_destroyed_record_is_no_search_hit_whatever_the_index_kept(
         assert not set(told) & set(found())
 
 
-def test_a_list_drawn_up_for_a_future_date_destroys_nothing_not_due_today(
-    archive: Archive, people: dict
-) -> None:
-    """CV keeps 10 years: closed in 2024, due 1 January 2035. A list 'as of' 2040 may be
-    drawn up and approved; carried out today, it is refused."""
+def test_a_list_is_never_drawn_up_for_a_future_date(archive: Archive, people: dict) -> None:
+    """CV keeps 10 years: closed in 2024, due 1 January 2035. A list 'as of' 2040 would mark
+    it 'Xem xét hủy' and gather approvals for an execution that must refuse it: refused at
+    once; what falls due by then is asked of due_records, which changes nothing."""
+    from archive.errors import UsageError
+
     young = _seal(archive, "young", "CV", 2024)
-    view = propose(archive, SCHEDULE, Action.DESTROY, people["luu.tru"][0], date(2040, 1, 1))
-    assert view.records == [young]
-    approve(archive, view.id, people["duyet.mot"][0])
-    approve(archive, view.id, people["duyet.hai"][0])
-    with pytest.raises(Refused, match="is not due for destroy on"):
-        execute(archive, SCHEDULE, view.id, people["luu.tru"][0], AGENCY)
-    assert archive.get(young, AccessLevel.SECRET).status != "destroyed"
+    with pytest.raises(UsageError, match=r"after today .*'luutru retention due --as-of 2040"):
+        propose(archive, SCHEDULE, Action.DESTROY, people["luu.tru"][0], date(2040, 1, 1))
+    assert archive.get(young, AccessLevel.SECRET).status == "active"
+    assert [d.record_id for d in due_records(archive, SCHEDULE, date(2040, 1, 1))] == [young]
+    assert archive.get(young, AccessLevel.SECRET).status == "active"
 
 
 def test_a_hold_put_while_a_list_is_carried_out_stops_it_there(
@@ -402,3 +401,142 @@ def test_a_destruction_killed_before_its_files_went_is_said_and_finished_by_a_re
     assert any(f"'luutru dispose execute {list_id}' again" in p for p in problems), problems
     execute(archive, SCHEDULE, list_id, people["luu.tru"][0], AGENCY)
     assert audit_archive(archive, record_events=False).ok
+
+
+def test_a_destroyed_or_transferred_record_is_not_edited(
+    archive: Archive, records: dict[str, str], people: dict, tmp_path: Path
+) -> None:
+    from archive.revision import revise_record
+
+    destroyed = _approved(archive, people)
+    execute(archive, SCHEDULE, destroyed, people["luu.tru"][0], AGENCY)
+    moved = _approved(archive, people, Action.TRANSFER)
+    transfer(archive, SCHEDULE, moved, people["luu.tru"][0], tmp_path / "nop-luu", AGENCY)
+    for name, said, list_id in [("old-letter", "destroyed", destroyed),
+                                ("regulation", "transferred", moved)]:  # fmt: skip
+        record_id = records[name]
+        sealed = archive.get(record_id, AccessLevel.SECRET).seal
+        assert sealed is not None
+        before = sealed.manifest_sha256
+        pattern = rf"{record_id} was {said}.* on \d{{4}}-\d\d-\d\d .*under disposal list {list_id}"
+        with pytest.raises(Refused, match=pattern):
+            revise_record(archive, record_id, {"access": "secret"}, "chứa thông tin mật", "x")
+        with pytest.raises(Refused, match=pattern):
+            revise_record(archive, record_id, {"closed_year": 2025}, "sửa năm", "x")
+        after = archive.get(record_id, AccessLevel.SECRET)
+        assert after.access == "internal" and after.seal is not None
+        assert after.seal.manifest_sha256 == before
+    # What 'luutru edit' asks before the search index lets an access change's record go.
+    from archive.revision import check_editable
+
+    for name in ("old-letter", "regulation"):
+        with pytest.raises(Refused, match=r"was (destroyed|transferred)"):
+            check_editable(archive, records[name][:8])
+    assert check_editable(archive, records["new-letter"]) == records["new-letter"]
+
+
+def test_a_hold_is_released_with_who_and_why(archive: Archive, records: dict[str, str]) -> None:
+    from archive.errors import UsageError
+    from retention.holds import holds
+
+    put = add_hold(archive, HoldKind.RECORD, records["old-letter"], "vụ kiện", "phap.che")
+    with pytest.raises(UsageError, match=rf"say why hold {put.id} is released"):
+        release_hold(archive, put.id, "phap.che", "  ")
+    assert holds(archive, active_only=True)
+    view = release_hold(archive, put.id, "phap.che", "tòa đã xử xong")
+    assert (view.released_by, view.release_reason) == ("phap.che", "tòa đã xử xong")
+    assert holds(archive, active_only=True) == []
+
+
+def test_a_list_a_hold_blocks_is_cancelled_and_its_records_proposed_again(
+    archive: Archive, records: dict[str, str], people: dict
+) -> None:
+    from archive.errors import UsageError
+
+    list_id = _approved(archive, people)
+    hold = add_hold(archive, HoldKind.RECORD, records["old-letter"], "vụ kiện 9/2026", "phap.che")
+    with pytest.raises(Refused, match="under a legal hold"):
+        execute(archive, SCHEDULE, list_id, people["luu.tru"][0], AGENCY)
+    approver = people["duyet.mot"][0]
+    with pytest.raises(UsageError, match=f"say why list {list_id} is cancelled"):
+        disposition.cancel(archive, list_id, approver, " ")
+    view = disposition.cancel(archive, list_id, approver, "hồ sơ đang bị tòa án giữ")
+    assert (view.status, view.cancelled_by, view.cancel_reason) == (
+        "cancelled",
+        "duyet.mot",
+        "hồ sơ đang bị tòa án giữ",
+    )
+    for name in ("old-letter", "old-letter-2"):
+        assert archive.get(records[name], AccessLevel.SECRET).status == "active"
+    with pytest.raises(Refused, match=f"list {list_id} was cancelled on .* by duyet.mot"):
+        execute(archive, SCHEDULE, list_id, people["luu.tru"][0], AGENCY)
+    with pytest.raises(Refused, match="can no longer be approved"):
+        approve(archive, list_id, people["duyet.hai"][0])
+    with pytest.raises(Refused, match="already cancelled"):
+        disposition.cancel(archive, list_id, approver, "lần nữa")
+    # Released from the dead list: proposed again, the held one left out until released.
+    assert _proposed(archive, people) != list_id
+    again = disposition.get_list(archive, list_id + 1)
+    assert again.records == [records["old-letter-2"]]
+    release_hold(archive, hold.id, "phap.che", "tòa đã xử xong")
+    disposition.cancel(archive, again.id, approver, "gộp vào danh mục mới")
+    assert sorted(_proposed_view(archive, people).records) == sorted(
+        [records["old-letter"], records["old-letter-2"]]
+    )
+
+
+def _proposed_view(archive: Archive, people: dict) -> disposition.ListView:
+    return propose(archive, SCHEDULE, Action.DESTROY, people["luu.tru"][0], AFTER)
+
+
+def test_an_executed_or_half_carried_out_list_is_not_cancelled(
+    archive: Archive, records: dict[str, str], people: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    approver = people["duyet.mot"][0]
+    list_id = _approved(archive, people)
+    real, calls = disposition._destroy_one, []
+
+    def crash_on_second(*args: object) -> None:
+        calls.append(args)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("the power went out")
+        real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(disposition, "_destroy_one", crash_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        execute(archive, SCHEDULE, list_id, people["luu.tru"][0], AGENCY)
+    monkeypatch.undo()
+    with pytest.raises(
+        Refused, match=rf"1 of 2 record\(s\) done.*'luutru dispose execute {list_id}'"
+    ):
+        disposition.cancel(archive, list_id, approver, "thôi")
+    done = execute(archive, SCHEDULE, list_id, people["luu.tru"][0], AGENCY)
+    with pytest.raises(Refused, match=f"record of destruction is {done.report_record_id}"):
+        disposition.cancel(archive, list_id, approver, "thôi")
+    assert disposition.get_list(archive, list_id).status == "executed"
+
+
+def test_the_record_of_destruction_is_dated_in_vietnam_and_says_its_place_and_pages(
+    archive: Archive, records: dict[str, str], people: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Carried out at 19:54 UTC on 4 December 2026, 02:54 on the 5th in Vietnam: the
+    biên bản's text says the 5th, so its record's date (and closed year) does too."""
+    import io
+    from datetime import UTC, datetime
+
+    import pikepdf
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+            return datetime(2026, 12, 4, 19, 54, tzinfo=UTC).astimezone(tz)
+
+    list_id = _approved(archive, people)
+    monkeypatch.setattr(disposition, "datetime", Frozen)
+    done = execute(archive, SCHEDULE, list_id, people["luu.tru"][0], AGENCY)
+    report = archive.get(done.report_record_id or "", AccessLevel.SECRET)
+    assert report.issued_date == date(2026, 12, 5) and report.closed_year == 2026
+    assert report.place == "Hòa Bình"
+    pdf = archive.blobs.read_bytes(report.files[0].sha256)
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        assert report.page_count == len(document.pages) >= 3
