@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from archive.evidence import write_evidence
 from archive.home import ArchiveHome
 from archive.models import AccessLevel, Record
 from archive.repository import Archive
@@ -32,6 +33,7 @@ class Destroyed:
     survivor: str
     list_id: int
     report_id: str
+    bundle: Path  # the victim's evidence, made before it was destroyed
 
 
 @pytest.fixture
@@ -69,13 +71,22 @@ def destroyed(tmp_path: Path) -> Destroyed:
                 ("hd.hai", Role.APPROVER),
             )
         }
+        write_evidence(archive, ids["cu"], tmp_path / "before.zip")
         schedule = load_schedule()
         made = propose(archive, schedule, Action.DESTROY, people["van.thu"], date(2026, 12, 2))
         approve(archive, made.id, people["hd.mot"])
         approve(archive, made.id, people["hd.hai"])
         done = execute(archive, schedule, made.id, people["van.thu"], Agency("UBND", "Hà Nội"))
     assert done.destroyed == [ids["cu"]] and done.report_record_id
-    return Destroyed(home, inputs / "cu.pdf", ids["cu"], ids["moi"], made.id, done.report_record_id)
+    return Destroyed(
+        home,
+        inputs / "cu.pdf",
+        ids["cu"],
+        ids["moi"],
+        made.id,
+        done.report_record_id,
+        tmp_path / "before.zip",
+    )
 
 
 def _today() -> str:
@@ -170,3 +181,23 @@ def test_evidence_of_a_destroyed_record_is_refused_naming_the_destruction(
     assert body["error"]["code"] == "gone"
     assert f"disposal list {destroyed.list_id}" in body["error"]["message"]
     assert not list(destroyed.home.root.glob(".evidence-*"))  # no temp folder left behind
+
+
+def test_the_verify_page_and_api_say_a_file_or_bundle_of_a_destroyed_record_is_gone(
+    destroyed: Destroyed,
+) -> None:
+    original = destroyed.original.read_bytes()
+    with TestClient(create_app(destroyed.home)) as client:
+        answer = client.post("/api/v1/verify", files={"upload": ("cu.pdf", original)}).json()
+        assert answer["archived"] is False and answer["intact"] is False
+        [hit] = answer["records"]
+        assert hit["record_id"] == destroyed.victim and hit["intact"] is None
+        assert hit["destroyed"]["disposal_list_id"] == destroyed.list_id
+        page = client.post("/verify", files={"file": ("cu.pdf", original)})
+        assert "tài liệu chứa nó đã bị hủy" in page.text and ", nguyên vẹn" not in page.text
+        bundle = destroyed.bundle.read_bytes()
+        said = client.post("/api/v1/verify", files={"upload": ("b.zip", bundle)}).json()
+        assert said["intact"] and said["made_here"] and said["archived"] is False
+        assert f"under disposal list {destroyed.list_id}" in said["reason"]
+        page = client.post("/verify", files={"file": ("b.zip", bundle)})
+        assert "đã bị hủy" in page.text and "Gói chứng cứ hợp lệ" not in page.text
