@@ -239,7 +239,12 @@ def _record_routes(app: FastAPI) -> None:
         services.audit_read(found, reader.name, "evidence")
         folder = Path(tempfile.mkdtemp(prefix=".evidence-", dir=services.archive.home.root))
         target = folder / f"evidence-{found.id}.zip"
-        write_evidence(services.archive, found.id, target)
+        try:
+            write_evidence(services.archive, found.id, target)
+        except BaseException:
+            # Refused (destroyed, damaged): answered as an error, and no folder is left.
+            _remove_folder(folder)
+            raise
         cleanup = BackgroundTask(_remove_folder, folder)
         return FileResponse(
             target, media_type="application/zip", filename=target.name, background=cleanup

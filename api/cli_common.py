@@ -78,6 +78,7 @@ STATUS_COLOURS = {
     Status.QUARANTINED: "red",
     Status.SKIPPED: "dim",
     Status.FAILED: "magenta",
+    Status.DESTROYED: "red",
 }
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and logs
 
@@ -271,7 +272,9 @@ def _finish(report: IngestReport, failure: typer.Exit | None) -> None:
     _print_summary(report)
     if failure is not None:
         raise failure
-    if report.count(Status.QUARANTINED) or report.count(Status.FAILED):
+    # A destroyed record's original is not archived: as for a rejected input, the run did
+    # not archive everything it was given.
+    if any(report.count(s) for s in (Status.QUARANTINED, Status.FAILED, Status.DESTROYED)):
         raise typer.Exit(ExitCode.INPUT_REJECTED)
 
 
@@ -297,6 +300,11 @@ def _print_summary(report: IngestReport) -> None:
         err.print(
             f"[yellow]{warned} duplicate(s) asked for other options than their record has; "
             "nothing was changed (see the notes; 'luutru edit' changes a record)[/]"
+        )
+    if destroyed := report.count(Status.DESTROYED):
+        err.print(
+            f"[red]{destroyed} input(s) are the originals of records destroyed under a disposal "
+            "list: not archived again (see the notes)[/]"
         )
     noted = sum(1 for r in report.results if r.warning and r.status is Status.SEALED)
     if noted:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,9 +31,10 @@ from archive.errors import IntegrityError, UsageError
 from archive.evidence import write_evidence
 from archive.fixity import Anchors, AuditReport, audit_archive
 from archive.models import AccessLevel, LogCheckpoint, RecordFile
+from archive.repository import Destruction
 from archive.rotation import rotate_signing_key
 from archive.signing import PASSPHRASE_ENV, TrustedKeys, private_key_encrypted
-from archive.verify import loose_modes
+from archive.verify import RecordVerification, loose_modes
 
 TrustedOption = Annotated[
     list[str] | None,
@@ -101,8 +103,10 @@ def verify(
 
     Given BUNDLE.zip, checks that evidence bundle alone, anywhere. With --file, finds the file.
 
-    Exit status 5 when anything is damaged (every damaged record is named); warnings alone
-    leave it 0."""
+    Exit status 5 when anything is damaged (every damaged record is named), or when a seal or
+    checkpoint is not by a --trusted-key given (said as such: nothing is recorded as
+    damaged); warnings alone leave it 0. With --file, 4 when the file is not archived, or
+    only was, in a record since destroyed."""
     if targets and len(targets) == 1 and targets[0].endswith(".zip") and Path(targets[0]).is_file():
         _verify_bundle(Path(targets[0]), trusted_keys or [], as_json)
         return
@@ -118,16 +122,19 @@ def verify(
         archive = services.archive
         ids = [archive.resolve_id(rid, AccessLevel.SECRET) for rid in targets or []]
         report = audit_archive(archive, ids or None, anchors, sha512)
+        destroyed = archive.destructions([r.record_id for r in report.records if r.destroyed])
         housekeeping = services.housekeeping(repair) if not ids else Housekeeping()
         loose = loose_modes(archive.home.root, archive.settings.group is not None)
         warnings = [*housekeeping.warnings(), *loose]
     report.problems += housekeeping.damage()
-    _print_audit(report, housekeeping, warnings, as_json)
+    _print_audit(report, housekeeping, warnings, destroyed, as_json)
     _report_housekeeping(housekeeping, loose, archive.home.root)
+    if not report.intact and not as_json:
+        damaged = sorted({*report.damaged, *housekeeping.unrestored})
+        err.print(f"[red]damaged: {', '.join(damaged) or 'the log'}[/]")
+    if not report.trusted and not as_json:
+        err.print(f"[red]{shown(_untrusted_line(report))}[/]")
     if not report.ok:
-        if not as_json:
-            damaged = sorted({*report.damaged, *housekeeping.unrestored})
-            err.print(f"[red]damaged: {', '.join(damaged) or 'the log'}[/]")
         raise typer.Exit(ExitCode.INTEGRITY)
 
 
@@ -149,6 +156,8 @@ def _witness(value: str) -> NoteVerifier:
 
 def _trust_line(report: AuditReport) -> str:
     keys = ", ".join(sorted(report.keys_used)) or "none"
+    if report.pinned and not report.trusted:
+        return f"signed by key(s) {keys}; NOT signed by the trusted key(s) given"
     if report.pinned:
         return f"signed by key(s) {keys}; checked against the trusted key(s) given"
     return (
@@ -157,8 +166,31 @@ def _trust_line(report: AuditReport) -> str:
     )
 
 
+def _untrusted_line(report: AuditReport) -> str:
+    """A trust problem, told as one: a mistyped fingerprint and a foreign key read alike."""
+    return (
+        f"not signed by the trusted key(s) given: {'; '.join(report.untrusted())}. Check each "
+        "--trusted-key against the fingerprint written down when the archive was made "
+        "('luutru keys show' prints the archive's own); if they are right, these were signed "
+        "by another key than the one written down, so do not rely on them. Nothing was "
+        "recorded as damaged"
+    )
+
+
+def _state(r: RecordVerification) -> str:
+    if not r.ok:
+        return "damaged"
+    if r.destroyed:
+        return "destroyed"
+    return "intact" if r.trusted else "untrusted"
+
+
 def _print_audit(
-    report: AuditReport, housekeeping: Housekeeping, warnings: list[str], as_json: bool
+    report: AuditReport,
+    housekeeping: Housekeeping,
+    warnings: list[str],
+    destroyed: dict[str, Destruction],
+    as_json: bool,
 ) -> None:
     lost = housekeeping.unrestored
     if as_json:
@@ -169,9 +201,14 @@ def _print_audit(
                     {
                         "record_id": r.record_id,
                         "ok": r.ok,
+                        "state": _state(r),
                         "files_checked": r.files_checked,
                         "key_id": r.key_id,
                         "problems": r.problems,
+                        "untrusted": r.untrusted,
+                        "destroyed": destroyed[r.record_id].as_json()
+                        if r.record_id in destroyed
+                        else None,
                     }
                     for r in report.records
                 ],
@@ -184,6 +221,9 @@ def _print_audit(
                 "lost": lost,
                 "trusted_keys_pinned": report.pinned,
                 "trust": _trust_line(report),
+                "trusted": report.trusted,
+                "untrusted": report.untrusted(),
+                "untrusted_records": report.untrusted_records,
                 "warnings": warnings,
                 "repaired": housekeeping.repaired,
                 "index_rebuilt": housekeeping.index_rebuilt,
@@ -195,8 +235,7 @@ def _print_audit(
     for column in ("record", "files", "result"):
         table.add_column(column, overflow="fold")
     for r in report.records:
-        verdict = "[green]intact[/]" if r.ok else f"[red]{shown('; '.join(r.problems))}[/]"
-        table.add_row(r.record_id, str(r.files_checked), verdict)
+        table.add_row(r.record_id, str(r.files_checked), _verdict(r, destroyed.get(r.record_id)))
     out.print(table)
     if report.log is not None:
         state = "[green]consistent[/]" if report.log.ok else "[red]damaged[/]"
@@ -205,7 +244,20 @@ def _print_audit(
         )
     for problem in report.all_problems():
         out.print(f"[red]{shown(problem)}[/]")
-    out.print(shown(_trust_line(report)), style=None if report.pinned else "yellow")
+    style = "red" if not report.trusted else (None if report.pinned else "yellow")
+    out.print(shown(_trust_line(report)), style=style)
+
+
+def _verdict(r: RecordVerification, destroyed: Destruction | None) -> str:
+    if not r.ok:
+        return f"[red]{shown('; '.join(r.problems))}[/]"
+    if r.destroyed:
+        # Its files are gone lawfully: what was checked is the tombstone, never "intact".
+        told = destroyed.told() if destroyed else "destroyed"
+        return f"[blue]{shown(told)}; tombstone checked[/]"
+    if not r.trusted:
+        return "[red]files intact; NOT sealed by a trusted key given[/]"
+    return "[green]intact[/]"
 
 
 def _report_housekeeping(housekeeping: Housekeeping, loose: list[str], root: Path) -> None:
@@ -234,12 +286,13 @@ def _verify_bundle(path: Path, trusted: list[str], as_json: bool) -> None:
             report = verify_bundle(path, trusted)
         except BundleError as exc:
             raise UsageError(str(exc)) from None
-    _print_bundle(path, report, as_json)
+    pins = {re.sub(r"[\s:]", "", value).lower() for value in trusted}
+    _print_bundle(path, report, pins, as_json)
     if not report.ok:
         raise typer.Exit(ExitCode.INTEGRITY)
 
 
-def _print_bundle(path: Path, report: BundleReport, as_json: bool) -> None:
+def _print_bundle(path: Path, report: BundleReport, pins: set[str], as_json: bool) -> None:
     if as_json:
         print_json(report.as_json())
         return
@@ -249,6 +302,15 @@ def _print_bundle(path: Path, report: BundleReport, as_json: bool) -> None:
         f"{report.files_checked} file(s), log entry {report.leaf_index} of {report.tree_size} "
         f"({shown(report.origin)})"
     )
+    if report.pinned:
+        # Whose key it is, said also when it is trusted (unpinned, the note says it): a
+        # bundle checks against the keys it carries, so a valid one may come from any
+        # archive, and only the fingerprint tells which.
+        trusted = report.key_fingerprint in pins
+        out.print(
+            f"  signed by key {report.key_fingerprint or '?'}: "
+            + ("a trusted key given" if trusted else "[red]NOT a trusted key given[/]")
+        )
     for problem in report.problems:
         out.print(f"[red]  {shown(problem)}[/]")
     for note in report.notes:
@@ -256,7 +318,8 @@ def _print_bundle(path: Path, report: BundleReport, as_json: bool) -> None:
 
 
 def _verify_file(services: Services, path: Path, anchors: Anchors, as_json: bool) -> None:
-    """Which records hold a file with these bytes, and are they intact?"""
+    """Which records hold a file with these bytes, and are they intact? A destroyed record
+    that held it is said as such: the file WAS archived, and is no longer."""
     with reported():
         sha256, _size = sha256_file(path)
         with services.archive.faults(), services.archive.session() as session:
@@ -267,25 +330,59 @@ def _verify_file(services: Services, path: Path, anchors: Anchors, as_json: bool
             )
     ids = sorted({record_id for record_id, _ in holders})
     report = audit_archive(services.archive, ids, anchors) if ids else AuditReport()
-    found = [
-        {
-            "record_id": rid,
-            "role": role,
-            "intact": all(r.ok for r in report.records if r.record_id == rid),
-        }
-        for rid, role in holders
-    ]
+    destroyed = services.archive.destructions(ids) if ids else {}
+    results = {r.record_id: r for r in report.records}
+    found = [_holder(rid, role, results.get(rid), destroyed.get(rid)) for rid, role in holders]
+    living = [hit for hit in found if hit["record_id"] not in destroyed]
     if as_json:
-        print_json({"path": str(path), "sha256": sha256, "archived": bool(found), "records": found})
+        print_json(
+            {
+                "path": str(path),
+                "sha256": sha256,
+                "archived": bool(living),
+                "destroyed": bool(destroyed),
+                "records": found,
+            }
+        )
     elif not found:
         out.print(f"{shown(str(path))} (sha256 {sha256}) is not in the archive.")
     for hit in [] if as_json else found:
-        state = "[green]intact[/]" if hit["intact"] else "[red]DAMAGED[/]"
-        out.print(f"{shown(str(path))} is the {hit['role']} of record {hit['record_id']}: {state}")
-    if not found:
-        raise typer.Exit(ExitCode.NOT_FOUND)
-    if not report.ok:
+        rid = str(hit["record_id"])
+        if rid in destroyed and hit["intact"] is None:
+            out.print(
+                f"{shown(str(path))} [blue]was[/] the {hit['role']} of record {rid}, "
+                f"{shown(destroyed[rid].told())}: it is no longer archived"
+            )
+            continue
+        state = FILE_STATES.get(str(hit["state"]), "[red]DAMAGED[/]")
+        out.print(f"{shown(str(path))} is the {hit['role']} of record {rid}: {state}")
+    if not report.intact:
         raise typer.Exit(ExitCode.INTEGRITY)
+    if not living:
+        # Not (or no longer) archived: a script asking "is this archived?" hears no.
+        raise typer.Exit(ExitCode.NOT_FOUND)
+    if not report.trusted:
+        raise typer.Exit(ExitCode.INTEGRITY)
+
+
+FILE_STATES = {
+    "intact": "[green]intact[/]",
+    "untrusted": "[red]intact, but NOT sealed by a trusted key given[/]",
+}
+
+
+def _holder(
+    record_id: str, role: str, result: RecordVerification | None, destroyed: Destruction | None
+) -> dict[str, Any]:
+    ok = result is not None and result.ok
+    return {
+        "record_id": record_id,
+        "role": role,
+        "state": _state(result) if result is not None else "damaged",
+        # A destroyed record's file is neither intact nor damaged: it is gone.
+        "intact": None if destroyed is not None and ok else ok,
+        "destroyed": destroyed.as_json() if destroyed is not None else None,
+    }
 
 
 def evidence(
@@ -299,7 +396,10 @@ def evidence(
 ) -> None:
     """Write an evidence bundle: the record's files, its signed manifest as logged, the log's
     inclusion proof and signed checkpoint, the archive's public keys, and how to check it all
-    by hand (README.txt, Vietnamese and English). 'luutru verify FILE.zip' checks it anywhere."""
+    by hand (README.txt, Vietnamese and English). 'luutru verify FILE.zip' checks it anywhere.
+
+    Every file is hashed as it is written: one that is not as sealed stops it (exit 5, no
+    bundle is written; run 'luutru verify'). A destroyed record has no files: refused (12)."""
     with opened(ctx, home) as services:
         done = write_evidence(services.archive, record_id, output)
     if as_json:

@@ -46,6 +46,7 @@ _MAPPING: list[tuple[type[errors.LuutruError], ExitCode, int]] = [
     (errors.Unauthenticated, ExitCode.NOT_PERMITTED, 401),
     (errors.RateLimited, ExitCode.NOT_PERMITTED, 429),
     (errors.NotPermitted, ExitCode.NOT_PERMITTED, 403),
+    (errors.RecordDestroyed, ExitCode.REFUSED, 410),  # HTTP's Gone: it was, lawfully
     (errors.Refused, ExitCode.REFUSED, 409),
     (errors.Interrupted, ExitCode.INTERRUPTED, 503),
 ]

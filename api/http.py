@@ -48,7 +48,7 @@ HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 _CODES = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
-          405: "method-not-allowed", 409: "refused", 413: "too-large",
+          405: "method-not-allowed", 409: "refused", 410: "gone", 413: "too-large",
           416: "range-not-satisfiable", 422: "invalid",
           429: "rate-limited", 500: "internal", 503: "unavailable"}  # fmt: skip
 

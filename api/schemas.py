@@ -122,16 +122,30 @@ class TextResponse(BaseModel):
 class FileMatch(BaseModel):
     record_id: str
     role: str
-    intact: bool
+    intact: bool | None = Field(
+        description="null when the record was destroyed: its files are gone"
+    )
+    destroyed: dict[str, Any] | None = Field(
+        default=None,
+        description="when, by whom, under which disposal list and record of destruction",
+    )
 
 
 class VerifyResponse(BaseModel):
     kind: str = Field(description="'file' or 'bundle'")
     sha256: str
-    archived: bool
+    archived: bool = Field(
+        description="archived here, now: a bundle made by another archive, or of a record "
+        "destroyed since, is not"
+    )
     intact: bool
     records: list[FileMatch]
     bundle: dict[str, Any] | None = None
+    made_here: bool | None = Field(
+        default=None, description="a bundle signed by one of this archive's keys"
+    )
+    destroyed: dict[str, Any] | None = None
+    reason: str | None = Field(default=None, description="why it is not archived here")
 
 
 class CheckpointResponse(BaseModel):

@@ -58,6 +58,8 @@ class BundleReport:
     ok: bool = False
     record_id: str = ""
     key_fingerprint: str = ""
+    # The key of the checkpoint (``checkpoint.vkey``): the one that vouches for the log.
+    checkpoint_key_fingerprint: str = ""
     pinned: bool = False
     files_checked: int = 0
     leaf_index: int = -1
@@ -71,6 +73,7 @@ class BundleReport:
             "ok": self.ok,
             "record_id": self.record_id,
             "key_fingerprint": self.key_fingerprint,
+            "checkpoint_key_fingerprint": self.checkpoint_key_fingerprint,
             "pinned": self.pinned,
             "files_checked": self.files_checked,
             "leaf_index": self.leaf_index,
@@ -298,6 +301,7 @@ def _check_checkpoint(
         report.problems.append("checkpoint.vkey is not a note verifier key")
         return None
     name, key_hash, public = parsed
+    report.checkpoint_key_fingerprint = fingerprint(public)
     if _raw(public) not in {_raw(key) for key in keys}:
         report.problems.append("checkpoint.vkey is not one of the bundle's archive keys")
     if pins and fingerprint(public) not in pins:

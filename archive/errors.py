@@ -112,6 +112,11 @@ class Refused(LuutruError):
     not yet due, a list without its two approvals); nothing was changed."""
 
 
+class RecordDestroyed(Refused):
+    """The record was lawfully destroyed (an executed disposal list): its files are gone, its
+    tombstone stays. Not damage: what needs its files (evidence) is refused, saying so."""
+
+
 class Unauthenticated(NotPermitted):
     """An API key or web session that is nobody's (HTTP 401)."""
 

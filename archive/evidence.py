@@ -2,12 +2,15 @@
 that a record's files are exactly what was archived and that the archive logged it.
 
 The layout is the one ``archive.bundle`` checks; the bundle is written to a temp file and
-renamed into place, so a half-written bundle never exists.
+renamed into place, so a half-written bundle never exists. Every file (and the manifest) is
+hashed as it is copied in: a bundle of bytes that are not the sealed ones would be evidence
+against the archive itself, so none is written, and the damage is named instead.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import zipfile
@@ -18,9 +21,9 @@ from sqlalchemy import select
 
 from archive import log
 from archive.bundle import BUNDLE_FORMAT, member_names
-from archive.errors import IntegrityError, UsageError
+from archive.errors import BlobMissing, IntegrityError, RecordDestroyed, UsageError
 from archive.fsutil import file_mode, fsync_directory, locked_temp_file, make_directories
-from archive.models import AccessLevel, LogEntry
+from archive.models import AccessLevel, LogEntry, RecordStatus
 from archive.repository import Archive
 
 README = """\
@@ -87,6 +90,8 @@ def write_evidence(archive: Archive, record_id: str, target: Path) -> EvidenceRe
     if target.exists() and target.is_dir():
         raise UsageError(f"{target} is a folder; give the bundle's file name (…/evidence.zip)")
     record = archive.get(record_id, AccessLevel.SECRET)
+    if record.status == RecordStatus.DESTROYED.value:
+        _refuse_destroyed(archive, record.id)
     seal = record.seal
     if seal is None:
         raise IntegrityError(f"record {record.id} has no seal")
@@ -108,7 +113,7 @@ def write_evidence(archive: Archive, record_id: str, target: Path) -> EvidenceRe
     signer = keyring.get(checkpoint.key_id)
     if signer is None:
         raise IntegrityError(f"the checkpoint's key {checkpoint.key_id} is not published")
-    entry = archive.blobs.read_bytes(seal.manifest_sha256)
+    entry = _read_checked(archive, record.id, "the signed manifest", seal.manifest_sha256)
     members: list[tuple[str, bytes | str]] = [
         ("entry", entry),
         ("entry.sig", base64.b64decode(seal.signature)),
@@ -145,13 +150,47 @@ def write_evidence(archive: Archive, record_id: str, target: Path) -> EvidenceRe
         origin=origin,
     )
     members.insert(0, ("README.txt", readme.encode("utf-8")))
-    _write_zip(archive, target, members)
+    _write_zip(archive, record.id, target, members)
     return EvidenceReport(target, record.id, entry_row.seq, checkpoint.size, len(record.files))
 
 
-def _write_zip(archive: Archive, target: Path, members: list[tuple[str, bytes | str]]) -> None:
+def _refuse_destroyed(archive: Archive, record_id: str) -> None:
+    how = archive.destructions([record_id]).get(record_id)
+    told = how.told() if how else "destroyed"
+    report = ""
+    if how is not None and how.report_record_id:
+        report = f"; 'luutru evidence {how.report_record_id}' proves the destruction"
+    raise RecordDestroyed(
+        f"record {record_id} was {told}: its files are gone, so no evidence bundle can be "
+        f"made of it ('luutru show {record_id}' shows its tombstone{report})"
+    )
+
+
+def _damaged(record_id: str, what: str, problem: str) -> IntegrityError:
+    return IntegrityError(
+        f"record {record_id}: {what} is not as sealed ({problem}); no evidence bundle was "
+        "written. Run 'luutru verify' to see what is damaged, and restore it from a backup"
+    )
+
+
+def _read_checked(archive: Archive, record_id: str, what: str, sha256: str) -> bytes:
+    try:
+        data = archive.blobs.read_bytes(sha256)
+    except BlobMissing as exc:
+        raise _damaged(record_id, what, str(exc)) from None
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != sha256:
+        raise _damaged(record_id, what, f"blob {sha256} now hashes to {actual}")
+    return data
+
+
+def _write_zip(
+    archive: Archive, record_id: str, target: Path, members: list[tuple[str, bytes | str]]
+) -> None:
     """Write the zip into a locked temp file beside ``target``, fsync, rename: the files
-    stream from the blob store, so a bundle of large scans never sits in memory."""
+    stream from the blob store, so a bundle of large scans never sits in memory. Each file
+    is hashed as it streams; one that is not its sealed sha256 stops the bundle before the
+    rename, so no damaged bundle ever stands at ``target``."""
     make_directories(target.parent)
     fd, tmp = locked_temp_file(target.parent)
     try:
@@ -161,12 +200,7 @@ def _write_zip(archive: Archive, target: Path, members: list[tuple[str, bytes | 
                     if isinstance(content, bytes):
                         bundle.writestr(name, content)
                         continue
-                    with (
-                        archive.blobs.open(content.removeprefix("blob:")) as source,
-                        bundle.open(name, "w", force_zip64=True) as sink,
-                    ):
-                        while chunk := source.read(1 << 20):
-                            sink.write(chunk)
+                    _copy_checked(archive, record_id, bundle, name, content.removeprefix("blob:"))
             handle.flush()
             os.fsync(handle.fileno())
             os.chmod(tmp, file_mode())
@@ -175,3 +209,20 @@ def _write_zip(archive: Archive, target: Path, members: list[tuple[str, bytes | 
         tmp.unlink(missing_ok=True)
         raise
     fsync_directory(target.parent)
+
+
+def _copy_checked(
+    archive: Archive, record_id: str, bundle: zipfile.ZipFile, name: str, sha256: str
+) -> None:
+    what = name.removeprefix("files/")
+    digest = hashlib.sha256()
+    try:
+        source = archive.blobs.open(sha256)
+    except BlobMissing as exc:
+        raise _damaged(record_id, what, str(exc)) from None
+    with source, bundle.open(name, "w", force_zip64=True) as sink:
+        while chunk := source.read(1 << 20):
+            digest.update(chunk)
+            sink.write(chunk)
+    if (actual := digest.hexdigest()) != sha256:
+        raise _damaged(record_id, what, f"its bytes hash to {actual}, the seal says {sha256}")

@@ -9,6 +9,10 @@ PREMIS-style events that say it was done.
   nothing it covered was changed or removed), and a witness's key (the newest checkpoint must
   carry its co-signature).
 - Each checked record gets a "fixity check" event with its outcome; ``show`` lists them.
+  A seal or checkpoint by a key that is not among the trusted keys given is a matter of
+  trust, not of the record's bytes: it is reported (``untrusted``), fails the verification,
+  and is kept in no record's history, since a mistyped fingerprint must not stay there as a
+  failed check forever. Damage found on the same run still is.
 """
 
 from __future__ import annotations
@@ -39,13 +43,43 @@ class AuditReport:
     problems: list[str] = field(default_factory=list)
     pinned: bool = False
     keys_used: set[str] = field(default_factory=set)
+    # Trust problems of the outside anchors (a kept checkpoint by an untrusted key).
+    anchor_untrusted: list[str] = field(default_factory=list)
 
     @property
-    def ok(self) -> bool:
+    def intact(self) -> bool:
+        """Nothing damaged (whatever the keys that signed it)."""
         log_ok = self.log is None or self.log.ok
         return (
             log_ok and not self.vanished and not self.problems and all(r.ok for r in self.records)
         )
+
+    @property
+    def trusted(self) -> bool:
+        """Every seal and checkpoint is by a trusted key (trivially so when none is pinned)."""
+        return not self.untrusted()
+
+    @property
+    def ok(self) -> bool:
+        return self.intact and self.trusted
+
+    @property
+    def untrusted_records(self) -> list[str]:
+        return sorted(r.record_id for r in self.records if not r.trusted)
+
+    def untrusted(self) -> list[str]:
+        """What is not signed by the trusted keys given, one line a key (not one a record:
+        a wrong fingerprint would otherwise say so of every record and checkpoint)."""
+        found: list[str] = []
+        by_key: dict[str, int] = {}
+        for r in self.records:
+            if not r.trusted:
+                by_key[r.key_id] = by_key.get(r.key_id, 0) + 1
+        for key_id, count in sorted(by_key.items()):
+            found.append(f"the seals of {count} record(s) are by key {key_id}")
+        for key_id, count in sorted((self.log.untrusted_checkpoints if self.log else {}).items()):
+            found.append(f"{count} checkpoint(s) of the log are by key {key_id}")
+        return found + self.anchor_untrusted
 
     @property
     def damaged(self) -> list[str]:
@@ -92,7 +126,9 @@ def audit_archive(
                 report.keys_used.add(result.key_id)
         if not record_ids:
             report.vanished = vanished(facts, {r.record_id for r in report.records})
-        report.problems += _anchor_problems(session, anchors, keyring)
+        problems, untrusted = _anchor_problems(session, anchors, keyring)
+        report.problems += problems
+        report.anchor_untrusted += untrusted
     if record_events:
         _record_events(archive, report)
     return report
@@ -112,14 +148,20 @@ def _log_facts_of(session: Session, record_ids: Sequence[str]) -> LogAudit:
     return facts
 
 
-def _anchor_problems(session: Session, anchors: Anchors, keyring: Keyring) -> list[str]:
+def _anchor_problems(
+    session: Session, anchors: Anchors, keyring: Keyring
+) -> tuple[list[str], list[str]]:
+    """Damage, then trust problems, of the anchors brought from outside."""
     newest = log.latest_checkpoint(session)
     problems: list[str] = []
+    untrusted: list[str] = []
     for kept in anchors.kept_checkpoints:
-        problems += _kept_checkpoint_problems(session, kept, newest, keyring, anchors.trusted)
+        damage, trust = _kept_checkpoint_problems(session, kept, newest, keyring, anchors.trusted)
+        problems += damage
+        untrusted += trust
     if anchors.witnesses:
         problems += _witness_problems(newest, anchors.witnesses)
-    return problems
+    return problems, untrusted
 
 
 def _kept_checkpoint_problems(
@@ -128,22 +170,26 @@ def _kept_checkpoint_problems(
     newest: LogCheckpoint | None,
     keyring: Keyring,
     trusted: TrustedKeys,
-) -> list[str]:
+) -> tuple[list[str], list[str]]:
     """An older checkpoint kept outside the archive: signed by one of its keys (trusted, when
-    keys are pinned), and the log now is an extension of the log then."""
+    keys are pinned: else a trust problem, not damage), and the log now is an extension of
+    the log then."""
     origin = log.head(session).origin
-    verifiers = [k.note_verifier(origin) for k in keyring]
-    if trusted.pinned:
-        verifiers = [k.note_verifier(origin) for k in keyring if trusted.trusts(k)]
+    untrusted: list[str] = []
     try:
-        old, _ = open_checkpoint(kept, verifiers)
+        old, _ = open_checkpoint(kept, [k.note_verifier(origin) for k in keyring])
     except NoteError as exc:
-        return [f"the kept checkpoint is not one this archive's (trusted) keys signed: {exc}"]
+        return [f"the kept checkpoint is not one this archive's keys signed: {exc}"], []
+    if trusted.pinned:
+        try:
+            open_checkpoint(kept, [k.note_verifier(origin) for k in keyring if trusted.trusts(k)])
+        except NoteError:
+            untrusted.append("the kept checkpoint is by an archive key that is not trusted")
     if newest is None or newest.size < old.size:
         return [
             f"the log has fewer entries than the kept checkpoint of {old.size}: "
             "entries were removed"
-        ]
+        ], untrusted
     try:
         proof = log.consistency_proof(session, old.size, newest.size)
         merkle.verify_consistency(old.size, newest.size, old.root_hash, newest.root, proof)
@@ -151,8 +197,8 @@ def _kept_checkpoint_problems(
         return [
             f"the log is not consistent with the kept checkpoint of {old.size} entries: "
             f"what it covered was changed or removed ({exc})"
-        ]
-    return []
+        ], untrusted
+    return [], untrusted
 
 
 def _witness_problems(newest: LogCheckpoint | None, witnesses: Sequence[NoteVerifier]) -> list[str]:
@@ -178,9 +224,10 @@ def _record_events(archive: Archive, report: AuditReport) -> None:
             "at": now,
             "kind": "fixity check",
             "record_id": result.record_id,
+            # Damage only: trust is the verifier's, not the record's (see the module).
             "outcome": "pass" if result.ok else "fail",
             "agent": agent,
-            "detail": "; ".join(result.problems) or f"{result.files_checked} file(s) intact",
+            "detail": "; ".join(result.problems) or _passed(result),
         }
         for result in report.records
     ]
@@ -200,6 +247,12 @@ def _record_events(archive: Archive, report: AuditReport) -> None:
     with archive.faults(), archive.session() as session, session.begin():
         # One executemany: an ORM object a row cost more than checking a small record.
         session.execute(insert(Event), rows)
+
+
+def _passed(result: RecordVerification) -> str:
+    if result.destroyed:
+        return "destroyed: its tombstone (seal, manifest, disposition) is intact"
+    return f"{result.files_checked} file(s) intact"
 
 
 def _shared_with_living(session: Session, sha256: str) -> bool:

@@ -55,6 +55,7 @@ from archive.log import EntryKind, LogWriter, append_existing
 from archive.manifest import ManifestFile, build_manifest, seal_statement, sign_manifest
 from archive.models import (
     AccessLevel,
+    DisposalList,
     Event,
     FileRole,
     LogEntry,
@@ -222,6 +223,36 @@ def operator_name() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return f"uid {os.getuid()}"
+
+
+@dataclass(frozen=True)
+class Destruction:
+    """How a destroyed record went (its tombstone's columns and its list's record of
+    destruction), for every message that must say the record is gone, not damaged."""
+
+    record_id: str
+    destroyed_at: datetime | None
+    destroyed_by: str | None
+    list_id: int | None
+    # The biên bản hủy, itself a sealed record; None until the list's execution finished.
+    report_record_id: str | None
+
+    def told(self) -> str:
+        """'destroyed on 2030-01-02 under disposal list 7 (record of destruction …)'."""
+        when = f" on {self.destroyed_at.date().isoformat()}" if self.destroyed_at else ""
+        under = f" under disposal list {self.list_id}" if self.list_id is not None else ""
+        report = (
+            f" (record of destruction {self.report_record_id})" if self.report_record_id else ""
+        )
+        return f"destroyed{when}{under}{report}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "destroyed_at": self.destroyed_at.isoformat() if self.destroyed_at else None,
+            "destroyed_by": self.destroyed_by,
+            "disposal_list_id": self.list_id,
+            "destruction_record_id": self.report_record_id,
+        }
 
 
 @dataclass(frozen=True)
@@ -418,6 +449,29 @@ class Archive:
     def find_by_original(self, sha256: str) -> str | None:
         with self.faults(), self.session() as session:
             return session.scalar(select(Record.id).where(Record.original_sha256 == sha256))
+
+    def destructions(self, record_ids: Sequence[str]) -> dict[str, Destruction]:
+        """Which of ``record_ids`` were destroyed, and how (no clearance: callers name only
+        records they found the reader may see)."""
+        found: dict[str, Destruction] = {}
+        with self.faults(), self.session() as session:
+            for start in range(0, len(record_ids), 500):
+                rows = session.execute(
+                    select(
+                        Record.id,
+                        Record.disposed_at,
+                        Record.disposed_by,
+                        Record.disposal_list_id,
+                        DisposalList.report_record_id,
+                    )
+                    .outerjoin(DisposalList, DisposalList.id == Record.disposal_list_id)
+                    .where(
+                        Record.id.in_(list(record_ids[start : start + 500])),
+                        Record.status == RecordStatus.DESTROYED.value,
+                    )
+                )
+                found.update((row[0], Destruction(*row)) for row in rows)
+        return found
 
     def placement_of(self, record_id: str) -> Placement:
         with self.faults(), self.session() as session:

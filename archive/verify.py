@@ -41,12 +41,23 @@ DESTROYED = "destroyed"
 class RecordVerification:
     record_id: str
     files_checked: int = 0
+    # Damage: what the record's bytes, rows or log say against its seal.
     problems: list[str] = field(default_factory=list)
     key_id: str = ""
+    # Lawfully destroyed: its tombstone (seal, manifest, rows, disposition) was checked.
+    destroyed: bool = False
+    # Trust, not damage: a seal that verifies, by a key not among those the verifier was
+    # told to trust (a mistyped fingerprint reads the same as a foreign key: both are said,
+    # neither is kept in the record's history as a failed check).
+    untrusted: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def trusted(self) -> bool:
+        return not self.untrusted
 
 
 # Read into one reused buffer, never a new bytes object a chunk: allocating and copying
@@ -121,7 +132,7 @@ class RecordChecker:
     shared_with_living: Callable[[str], bool] | None = None
 
     def verify(self, record: Record) -> RecordVerification:
-        result = RecordVerification(record.id)
+        result = RecordVerification(record.id, destroyed=record.status == DESTROYED)
         try:
             _ = record.access_level
         except IntegrityError as exc:
@@ -151,7 +162,10 @@ class RecordChecker:
             )
             return None
         if self.trusted.pinned and not self.trusted.trusts(verifier):
-            result.problems.append(f"sealed with key {seal.key_id}, which is not a trusted key")
+            result.untrusted.append(
+                f"sealed with key {seal.key_id} (fingerprint {verifier.fingerprint}), "
+                "not one of the trusted keys given"
+            )
         # Read once: the bytes that are hashed are the bytes whose signature is checked.
         try:
             body = self.blobs.read_bytes(seal.manifest_sha256)

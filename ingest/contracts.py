@@ -164,6 +164,10 @@ class Status(StrEnum):
     QUARANTINED = "quarantined"
     SKIPPED = "skipped"  # not read at all: scanner litter, hidden files, symbolic links
     FAILED = "failed"  # the machine's limits (time, memory), not the file: run it again
+    # The original of a record lawfully destroyed: not archived again (that would undo an
+    # approved destruction behind the council's back), and not quarantined either (a kept
+    # copy would be the destroyed bytes back in the archive home).
+    DESTROYED = "destroyed"
 
 
 @dataclass(frozen=True)

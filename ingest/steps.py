@@ -132,6 +132,16 @@ def unapplied_options(item: WorkItem, context: IngestContext, record_id: str) ->
 
 
 def _duplicate(item: WorkItem, context: IngestContext, record_id: str) -> IngestResult:
+    destroyed = context.archive.destructions([record_id]).get(record_id)
+    if destroyed is not None:
+        # The id derives from the original, so the file cannot become a record anew; and
+        # reported as a duplicate it read as archived when its bytes are gone.
+        said = (
+            f"this file is the original of record {record_id}, which was {destroyed.told()}: "
+            "it was NOT archived again. If this copy should not exist either, dispose of it "
+            f"as the list did; 'luutru show {record_id}' shows the record's tombstone"
+        )
+        return IngestResult(item.label, Status.DESTROYED, record_id, item.sha256, None, said)
     warning = unapplied_options(item, context, record_id)
     return IngestResult(item.label, Status.DUPLICATE, record_id, item.sha256, None, warning)
 

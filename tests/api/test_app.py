@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import sqlite3
 import zipfile
 from collections.abc import Iterator
@@ -18,8 +19,9 @@ from api.services import Services
 from api.views import described_json, provenance_json, record_json
 from archive.bundle import verify_bundle
 from archive.errors import RecordNotFound, SchemaOutdated
+from archive.home import ArchiveHome
 from archive.models import AccessLevel, FileRole
-from archive.repository import Description, IncomingFile, Placement
+from archive.repository import Archive, Description, IncomingFile, Placement
 from archive.users import Role, add_user
 from ingest.contracts import IngestSettings
 from ingest.sample_scans import SAMPLES, render_page
@@ -174,7 +176,7 @@ def test_evidence_and_verify(
     original = client.get(f"/api/v1/records/{record_id}/files/original").content
     found = client.post("/api/v1/verify", files={"upload": ("s.png", original)}).json()
     assert found["archived"] and found["records"] == [
-        {"record_id": record_id, "role": "original", "intact": True}
+        {"record_id": record_id, "role": "original", "intact": True, "destroyed": None}
     ]
     stranger = client.post("/api/v1/verify", files={"upload": ("x.png", b"not archived")}).json()
     assert not stranger["archived"] and stranger["records"] == []
@@ -461,3 +463,85 @@ def test_the_api_describes_a_record_as_show_does(ingested_copy: IngestedArchive)
         for absent in ("0000000000", "ffffffffff"):
             with pytest.raises(RecordNotFound):
                 archive.describe(absent, AccessLevel.SECRET)
+
+
+def _bundle_of(home: ArchiveHome, record_id: str, folder: Path) -> bytes:
+    from archive.evidence import write_evidence
+
+    target = folder / f"{record_id}.zip"
+    with Archive.open(home) as archive:
+        write_evidence(archive, record_id, target)
+    return target.read_bytes()
+
+
+def test_evidence_of_a_tampered_blob_is_an_error_not_a_bundle(
+    ingested_copy: IngestedArchive,
+) -> None:
+    record_id = ingested_copy.record_id("quyet-dinh-1482.png")
+    with Services.open(ingested_copy.home) as services:
+        original = services.archive.get(record_id, AccessLevel.SECRET).file(FileRole.ORIGINAL)
+        assert original is not None
+        blob = services.archive.blobs.path_for(original.sha256)  # type: ignore[attr-defined]
+    blob.chmod(0o600)
+    data = bytearray(blob.read_bytes())
+    data[100] ^= 0x01
+    blob.write_bytes(bytes(data))
+    with TestClient(create_app(ingested_copy.home), raise_server_exceptions=False) as client:
+        response = client.get(f"/api/v1/records/{record_id}/evidence")
+    assert response.status_code == 500, response.status_code
+    message = _error(response)["message"]
+    assert f"record {record_id}: original/{original.name} is not as sealed" in message
+    assert "luutru verify" in message
+    assert not list(ingested_copy.home.root.glob(".evidence-*"))
+
+
+def test_a_bundle_is_archived_only_if_this_archive_made_it(with_secret, tmp_path: Path) -> None:
+    archived, secret, key = with_secret
+    # Another archive, with its own key: its bundle is valid, and not this archive's.
+    other = ArchiveHome(tmp_path / "other")
+    Archive.initialise(other)
+    with Services.open(other) as services:
+        foreign_id = seal_pdf(services, tmp_path, "Cong van cua kho khac", AccessLevel.PUBLIC)
+    foreign = _bundle_of(other, foreign_id, tmp_path)
+    # A copy of this archive (the same key) that sealed one record more: signed by this
+    # archive's key, naming a record this archive does not have.
+    twin = ArchiveHome(tmp_path / "twin")
+    shutil.copytree(archived.home.root, twin.root)
+    (tmp_path / "twin-in").mkdir()
+    with Services.open(twin) as services:
+        absent_id = seal_pdf(services, tmp_path / "twin-in", "Chi co o ban sao", AccessLevel.PUBLIC)
+    absent = _bundle_of(twin, absent_id, tmp_path)
+    hidden = _bundle_of(archived.home, secret, tmp_path)
+    public_id = archived.record_id("quyet-dinh-1482.png")
+    ours = _bundle_of(archived.home, public_id, tmp_path)
+    with TestClient(create_app(archived.home)) as client:
+
+        def check(bundle: bytes, **headers: str) -> dict:  # type: ignore[type-arg]
+            response = client.post(
+                "/api/v1/verify", files={"upload": ("b.zip", bundle)}, headers=headers
+            )
+            assert response.status_code == 200, response.text
+            return response.json()  # type: ignore[no-any-return]
+
+        answer = check(foreign)
+        assert answer["intact"] and answer["bundle"]["ok"]  # valid in itself
+        assert answer["archived"] is False and answer["made_here"] is False
+        assert "not made by this archive" in answer["reason"]
+        page = client.post("/verify", files={"file": ("b.zip", foreign)})
+        assert "Gói chứng cứ hợp lệ" not in page.text
+        assert "không do kho lưu trữ này lập" in page.text
+        # Restricted and absent read exactly alike.
+        said_absent, said_hidden = check(absent), check(hidden)
+        for said in (said_absent, said_hidden):
+            assert said["archived"] is False and said["made_here"] is True
+        strip = ("sha256", "bundle")
+        assert {k: v for k, v in said_absent.items() if k not in strip} == {
+            k: v for k, v in said_hidden.items() if k not in strip
+        }
+        assert secret not in json.dumps({k: v for k, v in said_hidden.items() if k != "bundle"})
+        # Cleared for it, the same bundle is archived here; and a public one is for anyone.
+        cleared = check(hidden, Authorization=f"Bearer {key}")
+        assert cleared["archived"] is True and cleared["reason"] is None
+        assert check(ours)["archived"] is True
+        page = client.post("/verify", files={"file": ("b.zip", ours)})
+        assert "Gói chứng cứ hợp lệ." in page.text

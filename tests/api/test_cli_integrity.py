@@ -85,7 +85,9 @@ def test_verify_says_when_nothing_is_pinned_and_checks_a_pinned_key(archived) ->
     assert pinned.returncode == 0 and json.loads(pinned.stdout)["trusted_keys_pinned"]
     wrong = run_cli("verify", "--trusted-key", "ab" * 32, "--json", home=home)
     assert wrong.returncode == 5
-    assert len(json.loads(wrong.stdout)["damaged"]) == 3
+    # A key that is not trusted is a trust problem, not damage (see test_a_wrong_trusted_…).
+    assert json.loads(wrong.stdout)["damaged"] == []
+    assert len(json.loads(wrong.stdout)["untrusted_records"]) == 3
     assert run_cli("verify", "--trusted-key", "abc", home=home).returncode == 2
 
 
@@ -209,3 +211,96 @@ def test_incoming_signatures_are_validated_sealed_and_shown(tmp_path: Path) -> N
     )
     assert stranger["signatures"][0]["status"] == "unknown-root"
     assert any("unknown-root" in w for w in stranger["warnings"])
+
+
+def _flip_a_byte(home: ArchiveHome, record_id: str) -> str:
+    """One byte of the record's original changed in the blob store; the file's bundle name."""
+    from archive.models import AccessLevel, FileRole
+    from archive.repository import Archive
+
+    with Archive.open(home) as archive:
+        original = archive.get(record_id, AccessLevel.SECRET).file(FileRole.ORIGINAL)
+        assert original is not None
+        blob = archive.blobs.path_for(original.sha256)  # type: ignore[attr-defined]
+    blob.chmod(0o600)
+    data = bytearray(blob.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    blob.write_bytes(bytes(data))
+    return f"original/{original.name}"
+
+
+def test_evidence_of_a_tampered_blob_is_refused_not_written(archived, tmp_path: Path) -> None:
+    home, _, _ = archived
+    db = sqlite3.connect(home.root / "luutru.db")
+    record_id = db.execute("SELECT id FROM records ORDER BY id").fetchone()[0]
+    db.close()
+    member = _flip_a_byte(home, record_id)
+    target = tmp_path / "x.zip"
+    refused = run_cli("evidence", record_id, "-o", str(target), home=home)
+    assert refused.returncode == 5, refused.stdout + refused.stderr
+    message = " ".join(refused.stderr.split())
+    assert f"record {record_id}: {member} is not as sealed" in message
+    assert "luutru verify" in message and "no evidence bundle was written" in message
+    assert not target.exists() and not list(tmp_path.glob(".*"))  # no temp file either
+
+
+def _fixity_outcomes(home: ArchiveHome) -> set[tuple[str, str]]:
+    with sqlite3.connect(home.root / "luutru.db") as db:
+        rows = db.execute("SELECT record_id, outcome FROM events WHERE kind = 'fixity check'")
+        return set(rows.fetchall())
+
+
+def test_a_wrong_trusted_key_is_a_trust_problem_kept_in_no_record_history(archived) -> None:
+    home, fingerprint, _ = archived
+    db = sqlite3.connect(home.root / "luutru.db")
+    ids = [row[0] for row in db.execute("SELECT id FROM records ORDER BY id")]
+    db.close()
+    typo = run_cli("verify", "--trusted-key", "0" * 64, home=home)
+    assert typo.returncode == 5, typo.stdout
+    said = " ".join((typo.stdout + typo.stderr).split())
+    assert "not signed by the trusted key(s) given" in said and "damaged:" not in said
+    answer = json.loads(run_cli("verify", "--trusted-key", "0" * 64, "--json", home=home).stdout)
+    assert answer["damaged"] == [] and answer["problems"] == [] and not answer["trusted"]
+    assert answer["untrusted_records"] == ids
+    assert {r["state"] for r in answer["records"]} == {"untrusted"}
+    assert _fixity_outcomes(home) == {(record_id, "pass") for record_id in ids}
+    # Real damage found on the same run is still kept as a failed check.
+    db = sqlite3.connect(home.root / "luutru.db")
+    db.execute("UPDATE records SET title = 'khác' WHERE id = ?", (ids[1],))
+    db.commit()
+    db.close()
+    damaged = json.loads(run_cli("verify", "--trusted-key", "0" * 64, "--json", home=home).stdout)
+    assert damaged["damaged"] == [ids[1]] and (ids[1], "fail") in _fixity_outcomes(home)
+    # The right key still passes everything but the damage.
+    right = json.loads(run_cli("verify", "--trusted-key", fingerprint, "--json", home=home).stdout)
+    assert right["trusted"] and right["damaged"] == [ids[1]]
+
+
+def test_a_kept_checkpoint_by_an_untrusted_key_is_a_trust_problem(archived, tmp_path) -> None:
+    home, _, _ = archived
+    kept = tmp_path / "checkpoint.txt"
+    kept.write_text(run_cli("log", "checkpoint", home=home).stdout)
+    answer = json.loads(
+        run_cli(
+            "verify", "--checkpoint", str(kept), "--trusted-key", "0" * 64, "--json", home=home
+        ).stdout
+    )
+    assert answer["problems"] == [] and answer["log"] is not None
+    assert any("kept checkpoint" in line for line in answer["untrusted"])
+
+
+def test_verify_bundle_says_whose_key_signed_it(archived, tmp_path: Path) -> None:
+    home, fingerprint, _ = archived
+    db = sqlite3.connect(home.root / "luutru.db")
+    record_id = db.execute("SELECT id FROM records ORDER BY id").fetchone()[0]
+    db.close()
+    bundle = tmp_path / "b.zip"
+    assert run_cli("evidence", record_id, "-o", str(bundle), home=home).returncode == 0
+    pinned = run_cli("verify", str(bundle), "--trusted-key", fingerprint)
+    assert pinned.returncode == 0, pinned.stdout
+    assert f"signed by key {fingerprint}: a trusted key given" in pinned.stdout
+    unpinned = run_cli("verify", str(bundle))
+    assert unpinned.returncode == 0 and f"signed by key {fingerprint}" in unpinned.stdout
+    other = run_cli("verify", str(bundle), "--trusted-key", "0" * 64)
+    assert other.returncode == 5
+    assert f"signed by key {fingerprint}: NOT a trusted key given" in other.stdout

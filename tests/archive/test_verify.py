@@ -87,3 +87,25 @@ def test_record_sealed_under_another_key_is_reported(
     ensure_key_pair(keys, archive_has_seals=False)
     result = _verify(archive, record_id)
     assert not result.ok and "sealed with key" in result.problems[0]
+
+
+def test_a_key_not_trusted_is_a_trust_problem_not_damage_nor_a_failed_event(
+    archive: Archive, seal_scan: SealScan, tmp_path
+) -> None:
+    from sqlalchemy import select
+
+    from archive.fixity import Anchors, audit_archive
+    from archive.models import Event
+    from archive.signing import TrustedKeys
+
+    record_id = _sealed(seal_scan, tmp_path)
+    report = audit_archive(archive, anchors=Anchors(TrustedKeys.parse(["00" * 32])))
+    assert report.intact and not report.trusted and not report.ok
+    assert report.damaged == [] and report.untrusted_records == [record_id]
+    assert report.log is not None and report.log.ok  # its checkpoints too: trust, not damage
+    assert any("checkpoint(s) of the log" in line for line in report.untrusted())
+    with archive.session() as session:
+        outcomes = set(session.scalars(select(Event.outcome).where(Event.record_id == record_id)))
+    assert outcomes == {"pass"}
+    trusted = TrustedKeys.parse([archive.verifier().fingerprint])
+    assert audit_archive(archive, anchors=Anchors(trusted), record_events=False).ok
