@@ -37,7 +37,7 @@ from __future__ import annotations
 import io
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -151,7 +151,7 @@ def _active_content(pdf: pikepdf.Pdf) -> set[str]:
     return found
 
 
-def _refuse_lost_objects(pdf: pikepdf.Pdf, objects: list[pikepdf.Object | None]) -> None:
+def _refuse_lost_objects(pdf: pikepdf.Pdf, objects: Sequence[pikepdf.Object | None]) -> None:
     """Refuse a file whose repair lost objects (see the module's docstring)."""
     lost = sum(obj is None for obj in objects)
     if not lost:
