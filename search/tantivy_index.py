@@ -40,13 +40,23 @@ from search.contracts import (
     SearchResults,
     Sort,
 )
-from search.query import Filters, Item, Notation, Words, notation_key
+from search.query import (
+    Filters,
+    Item,
+    Notation,
+    Words,
+    doc_type_key_f,
+    doc_type_term,
+    key_of,
+    notation_key,
+)
 from search.text import ANALYZERS, EXACT, FOLDED, make_snippet, snippet_source
 
 # 3: the body is no longer stored whole, only what snippets read of it (``snippet_source``)
 # and its length: a page of hits on 200 KB documents loaded 2 MB of text for 10 snippets.
 # 4: ``all_f`` (head and body, folded) decides matches, in place of ``body_f``.
-SCHEMA_VERSION = "4"
+# 5: ``doc_type_f``, the doc type folded, so that ``QD`` finds QĐ (``doc_type_term``).
+SCHEMA_VERSION = "5"
 WRITER_HEAP_BYTES = 128 * 1024 * 1024
 WRITER_THREADS = 2
 WRITER_WAIT_SECONDS = 30.0
@@ -72,6 +82,7 @@ def _schema() -> tantivy.Schema:
     b.add_text_field("number_key", tokenizer_name="raw", index_option="basic")
     b.add_text_field("doc_type", stored=True, fast=True, tokenizer_name="raw")
     b.add_text_field("doc_type_key", tokenizer_name="raw", index_option="basic")
+    b.add_text_field("doc_type_f", tokenizer_name="raw", index_option="basic")
     b.add_text_field("issuer", stored=True, fast=True, tokenizer_name="raw")
     b.add_text_field("issuer_f", tokenizer_name=FOLDED)
     b.add_text_field("series_key", tokenizer_name="raw", index_option="basic")
@@ -85,11 +96,6 @@ def _schema() -> tantivy.Schema:
     b.add_bytes_field("snippet_source", stored=True)  # UTF-8; stored, not indexed
     b.add_integer_field("body_chars", stored=True)
     return b.build()
-
-
-def key_of(text: str) -> str:
-    """How doc types and series compare: as written, any case (HD and HĐ differ)."""
-    return " ".join(text.split()).lower()
 
 
 def _date_num(doc: IndexDocument) -> int:
@@ -180,6 +186,7 @@ class TantivyIndex:
             number_key=notation_key(doc.number) if doc.number else "",
             doc_type=doc.doc_type,
             doc_type_key=key_of(doc.doc_type),
+            doc_type_f=doc_type_key_f(doc.doc_type),
             issuer=doc.issuer,
             issuer_f=doc.issuer,
             series_key=key_of(doc.series_code or ""),
@@ -396,7 +403,7 @@ class TantivyIndex:
         access = permitted[0] if len(permitted) == 1 else _any_of(permitted)
         clauses: list[Any] = [(MUST, access)]
         if filters.doc_type:
-            clauses.append((MUST, self._term("doc_type_key", key_of(filters.doc_type))))
+            clauses.append((MUST, self._term(*doc_type_term(filters.doc_type))))
         if filters.series:
             clauses.append((MUST, self._term("series_key", key_of(filters.series))))
         if filters.number:

@@ -263,6 +263,41 @@ def test_filters_and_field_syntax(index: SearchIndex) -> None:
     assert set(_ids(index, "", filters=Filters(series="qc"))) == {"decision", "decree"}
 
 
+@pytest.mark.parametrize("typed", ["QĐ", "qđ", "QD", "qd", " Qd ", "QÐ"])  # Ð: U+00D0
+def test_a_doc_type_filter_matches_with_or_without_diacritics(
+    index: SearchIndex, typed: str
+) -> None:
+    """Only QĐ as written found anything: ``--type QD``, ``loai:qd`` and ``?type=QD`` gave
+    0 hits in an archive that promises search without diacritics."""
+    assert _ids(index, "", filters=Filters(doc_type=typed)) == ["decision"]
+    assert _ids(index, f"chuyen doi so loai:{typed.strip()}") == ["decision"]
+
+
+def test_a_doc_type_typed_with_its_d_keeps_to_that_type(index: SearchIndex) -> None:
+    """Decree 30's HD (hướng dẫn) and HĐ (hợp đồng): typed plain, both; typed with the Đ,
+    that one; the facets show each as written."""
+    index.add(
+        [
+            _doc("guide", title="Hướng dẫn lập hồ sơ", doc_type="HD", body="lập hồ sơ"),
+            _doc("contract", title="Hợp đồng số hóa hồ sơ", doc_type="HĐ", body="số hóa hồ sơ"),
+        ]
+    )
+    index.commit()
+    assert set(_ids(index, "ho so", filters=Filters(doc_type="hd"))) == {"guide", "contract"}
+    assert _ids(index, "ho so", filters=Filters(doc_type="hđ")) == ["contract"]
+    assert _ids(index, "ho so loai:HĐ") == ["contract"]
+    results = index.search(SearchRequest.of("ho so", PUBLIC))
+    assert {f.value for f in results.facets["doc_type"]} >= {"HD", "HĐ"}
+
+
+def test_an_issuer_filter_matches_in_any_case_with_or_without_diacritics(
+    index: SearchIndex,
+) -> None:
+    for typed in ("ỦY BAN NHÂN DÂN TỈNH HÒA BÌNH", "Ủy ban nhân dân tỉnh Hòa Bình", "uy ban"):
+        assert _ids(index, "", filters=Filters(issuer=typed)) == ["decision"], typed
+    assert _ids(index, 'coquan:"UY BAN NHAN DAN tinh hoa binh"') == ["decision"]
+
+
 def test_sort_by_date(index: SearchIndex) -> None:
     query = "30/2020/NĐ-CP"
     assert _ids(index, query, sort=Sort.NEWEST) == ["decision", "decree", "report", "letter"]
