@@ -56,6 +56,7 @@ from search.contracts import (
     SearchRequest,
     SearchResults,
     Sort,
+    grouped_issuers,
 )
 from search.engines import BUILDING
 from search.postgres_terms import clean, excluded_query, folded_words, row_of, tsquery_of
@@ -265,6 +266,8 @@ def _facet_counts(found: list[list[Any]] | None) -> dict[str, list[FacetCount]]:
     for name, value, count in found or ():
         if value not in ("", "0", None):
             facets[name].append(FacetCount(str(value), int(count)))
+    # Case variants as one, before the cut (``grouped_issuers``).
+    facets["issuer"] = grouped_issuers((f.value, f.count) for f in facets["issuer"])
     for name, counts in facets.items():
         counts.sort(key=lambda f: (-f.count, f.value))
         del counts[FACET_SIZE * (3 if name == "year" else 1) :]

@@ -50,6 +50,7 @@ from search.contracts import (
     SearchRequest,
     SearchResults,
     Sort,
+    grouped_issuers,
 )
 from search.query import (
     Filters,
@@ -410,6 +411,8 @@ def _facets(results: Any) -> dict[str, list[FacetCount]]:
             for value, count in results.groups(name).items()
             if value not in ("", 0, None)
         ]
+        if name == "issuer":  # case variants as one, before the cut (``grouped_issuers``)
+            counts = grouped_issuers((c.value, c.count) for c in counts)
         counts.sort(key=lambda c: (-c.count, c.value))
         counts = counts[:size]
         if name == "year":

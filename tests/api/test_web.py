@@ -335,6 +335,24 @@ def test_the_dashboard_draws_accessible_charts_with_their_tables(client: TestCli
     assert "Chưa kiểm tra" in page.text and "Quyết định (QĐ)" in page.text
 
 
+def test_an_issuer_in_capitals_and_in_small_letters_is_counted_once(
+    ingested_copy: IngestedArchive,
+) -> None:
+    """The dashboard and the facets counted the page's ỦY BAN NHÂN DÂN TỈNH HÒA BÌNH and an
+    edited Ủy ban nhân dân tỉnh Hòa Bình as two issuers."""
+    letter = ingested_copy.record_id("cong-van-7816.jpg")
+    with Archive.open(ingested_copy.home) as archive:
+        revise_record(archive, letter, {"issuer": "Ủy ban nhân dân  tỉnh Hòa Bình"}, "test", "test")
+    with TestClient(create_app(ingested_copy.home)) as client:
+        figures = client.get("/api/v1/dashboard").json()["by_issuer"]
+        hoa_binh = [f for f in figures if "Hòa Bình".casefold() in f["label"].casefold()]
+        assert hoa_binh == [{"label": "ỦY BAN NHÂN DÂN TỈNH HÒA BÌNH", "count": 2}], figures
+        assert "ỦY BAN NHÂN DÂN TỈNH HÒA BÌNH: 2 tài liệu" in client.get("/dashboard").text
+        found = client.get("/api/v1/search", params={"q": "van ban"}).json()
+        issuers = [f for f in found["facets"]["issuer"] if "bình" in f["value"].casefold()]
+        assert issuers == [{"value": "ỦY BAN NHÂN DÂN TỈNH HÒA BÌNH", "count": 2}], found
+
+
 def test_a_malicious_title_is_escaped_everywhere(ingested_copy: IngestedArchive) -> None:
     record_id = ingested_copy.record_id("quyet-dinh-1482.png")
     with Archive.open(ingested_copy.home) as archive:

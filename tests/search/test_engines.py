@@ -312,6 +312,32 @@ def test_facets_count_what_was_found(index: SearchIndex) -> None:
     assert counts["issuer"]["CHÍNH PHỦ"] == 1
 
 
+def test_an_issuer_in_capitals_and_in_small_letters_is_one_facet(index: SearchIndex) -> None:
+    """The page's capitals and an edXML header's small letters were two issuers."""
+    results = index.search(SearchRequest.of("ke hoach chuyen doi so", PUBLIC))
+    assert {f.value: f.count for f in results.facets["issuer"]} == {
+        "ỦY BAN NHÂN DÂN TỈNH HÒA BÌNH": 1
+    }
+    written = "Ủy ban nhân dân tỉnh Hòa Bình"
+    index.add(
+        [
+            _doc(f"edxml-{n}", title="Kế hoạch chuyển đổi số", issuer=issuer)
+            for n, issuer in enumerate([written, written, " Ủy ban nhân dân  tỉnh Hòa Bình"])
+        ]
+    )
+    index.commit()
+    results = index.search(SearchRequest.of("ke hoach chuyen doi so", PUBLIC))
+    issuers = {f.value: f.count for f in results.facets["issuer"]}
+    assert issuers == {written: 4}  # shown as written most often; the secret one not counted
+    # Its link's filter finds what it counted.
+    assert len(_ids(index, "ke hoach chuyen doi so", filters=Filters(issuer=written))) == 4
+    # Of forms written as often, the same one on every engine: the capitals.
+    index.add([_doc("edxml-3", title="Báo cáo", issuer="Sở Nội vụ tỉnh Hòa Bình")])
+    index.commit()
+    found = index.search(SearchRequest.of("", PUBLIC, filters=Filters(issuer="so noi vu")))
+    assert [(f.value, f.count) for f in found.facets["issuer"]] == [("SỞ NỘI VỤ TỈNH HÒA BÌNH", 2)]
+
+
 def test_a_page_of_no_hits_still_counts_them(index: SearchIndex) -> None:
     """limit 0 asks for the total alone (tantivy's collector refuses a limit of 0 with a
     panic, which no caller should meet)."""
