@@ -139,16 +139,24 @@ def doc_type_key_f(doc_type: str) -> str:
     return fold(key_of(doc_type))
 
 
+# Decree 30's abbreviations written without a Đ that have a twin written with one: HD (hướng
+# dẫn) and HĐ (hợp đồng), DA (dự án) and ĐA (đề án). tests/search/test_query.py checks the list
+# against ingest.metadata.TYPE_NAMES (search may not import ingest).
+PLAIN_TYPES_WITH_A_TWIN = frozenset({"hd", "da"})
+
+
 def doc_type_term(value: str) -> tuple[str, str]:
     """The field and the key a doc-type filter looks up, in every engine.
 
     Typed without diacritics, every type that folds to it matches (``QD``, ``qd`` find QĐ),
     as words do in the text: a keyboard without Vietnamese input gives that. Typed with them,
-    that type only, any case: Decree 30 has HD (hướng dẫn) and HĐ (hợp đồng), DA (dự án) and
-    ĐA (đề án), and whoever typed the Đ meant one of them. A facet's link carries the type as
+    that type only, any case. HD and DA are types of their own, spelled right without a Đ
+    (``PLAIN_TYPES_WITH_A_TWIN``): typed so, they are that type only, or a facet's link to
+    Hướng dẫn (HD) would list the contracts (HĐ) too. Every facet's link carries the type as
     written, so it keeps to that one type."""
     key = key_of(value)
-    return ("doc_type_f", key) if fold(key) == key else ("doc_type_key", key)
+    plain = fold(key) == key and key not in PLAIN_TYPES_WITH_A_TWIN
+    return ("doc_type_f", key) if plain else ("doc_type_key", key)
 
 
 def doc_type_matches(typed: str, doc_type: str) -> bool:

@@ -274,8 +274,8 @@ def test_a_doc_type_filter_matches_with_or_without_diacritics(
 
 
 def test_a_doc_type_typed_with_its_d_keeps_to_that_type(index: SearchIndex) -> None:
-    """Decree 30's HD (hướng dẫn) and HĐ (hợp đồng): typed plain, both; typed with the Đ,
-    that one; the facets show each as written."""
+    """Decree 30's HD (hướng dẫn) and HĐ (hợp đồng) are two types: each finds itself only
+    (HD is spelled right without a Đ), and the facets show each as written."""
     index.add(
         [
             _doc("guide", title="Hướng dẫn lập hồ sơ", doc_type="HD", body="lập hồ sơ"),
@@ -283,7 +283,8 @@ def test_a_doc_type_typed_with_its_d_keeps_to_that_type(index: SearchIndex) -> N
         ]
     )
     index.commit()
-    assert set(_ids(index, "ho so", filters=Filters(doc_type="hd"))) == {"guide", "contract"}
+    assert _ids(index, "ho so", filters=Filters(doc_type="hd")) == ["guide"]
+    assert _ids(index, "ho so", filters=Filters(doc_type="HD")) == ["guide"]
     assert _ids(index, "ho so", filters=Filters(doc_type="hđ")) == ["contract"]
     assert _ids(index, "ho so loai:HĐ") == ["contract"]
     results = index.search(SearchRequest.of("ho so", PUBLIC))
