@@ -108,6 +108,14 @@ def search(
     request = SearchRequest(parse_query(query), level, filters, sort, limit, offset)
     if request.query.empty and request.all_filters == Filters():
         raise typer.BadParameter("give words to search for, or a filter", param_hint="QUERY")
+    chosen = request.all_filters  # the options and the query's own tu:/den:
+    if chosen.date_from and chosen.date_to and chosen.date_from > chosen.date_to:
+        # Not an error (the API answers it with no hits too), but 0 hits alone reads as
+        # "nothing was found" rather than "nothing could be".
+        err.print(
+            f"[yellow]warning: the date range is empty: from {chosen.date_from} is after "
+            f"to {chosen.date_to}; no record can match[/]"
+        )
     with opened(ctx, home, catch_up_index=True) as services:
         if services.index_note:
             err.print(f"[dim]{shown(services.index_note)}[/]")

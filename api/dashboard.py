@@ -3,6 +3,7 @@ type and year, pages digitized over time, OCR confidence, fixity, what falls due
 
 Everything is counted over the records the reader may see, never more: a count of secret
 records is a leak too. Destroyed records are not counted (their tombstones are not records).
+An issuer's case variants are one issuer, as in the search facets (``grouped_issuers``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from archive.models import AccessLevel, Event, Record, RecordStatus
 from archive.repository import Archive
 from retention.due import due_records
 from retention.schedule import SeriesRule
+from search.contracts import grouped_issuers
 
 TOP = 12
 _Ts = TypeVarTuple("_Ts")
@@ -36,12 +38,11 @@ def dashboard(
         total, pages = session.execute(
             _visible(select(func.count(), func.coalesce(func.sum(Record.page_count), 0)), clearance)
         ).one()
-        by_issuer = session.execute(
+        # Every form as written (a few hundred issuers at most), grouped before the cut.
+        issuers = session.execute(
             _visible(select(Record.issuer, func.count()), clearance)
             .where(Record.issuer != "")
             .group_by(Record.issuer)
-            .order_by(func.count().desc())
-            .limit(TOP)
         ).all()
         by_type = session.execute(
             _visible(select(Record.doc_type, func.count()), clearance)
@@ -89,7 +90,9 @@ def dashboard(
     return {
         "records": int(total),
         "pages": int(pages),
-        "by_issuer": _counts(by_issuer),
+        "by_issuer": _counts(
+            (f.value, f.count) for f in grouped_issuers((str(i), int(n)) for i, n in issuers)[:TOP]
+        ),
         "by_type": _counts(by_type),
         "by_year": _counts(sorted(years.items())),
         "pages_by_month": _counts(sorted(months.items())[-24:]),

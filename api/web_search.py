@@ -6,7 +6,9 @@ Rules:
   API's parameter names); ``SearchForm.url`` gives a search back without empty fields or
   defaults, so one search has one address to share and bookmark;
 - nothing typed is ever refused: text is bounded, a page out of range is the nearest one, and
-  a date or year that does not read is said on the page and not applied;
+  a date or year that does not read is said on the page, beside its field (and tied to it for
+  screen readers), and not applied: it is not among the filters shown as set; a "from" after
+  the "to" is said too, and applied (nothing lies between them, as the API and CLI find);
 - a snippet is shown as markup only when it is the index's escaped text with ``<b>`` alone.
 """
 
@@ -24,7 +26,7 @@ from markupsafe import Markup, escape
 from archive.text import normalize
 from ingest.metadata import TYPE_NAMES
 from search.contracts import SearchResults, Sort
-from search.query import Filters
+from search.query import Filters, doc_type_matches
 
 PER_PAGE = 20
 MAX_OFFSET = 10_000  # as the API's search allows
@@ -110,22 +112,45 @@ class SearchForm:
         pairs = self.pairs(**changes)
         return "/?" + urlencode(pairs) if pairs else "/"
 
-    def filters(self) -> tuple[Filters, list[str]]:
-        """The filters, and what could not be read (said on the page, not applied)."""
-        problems: list[str] = []
+    def filters(self) -> tuple[Filters, dict[str, str]]:
+        """The filters, and what is wrong with them by URL parameter (``from``, ``to``,
+        ``year``): said beside the field; a filter that does not read is not applied."""
+        problems: dict[str, str] = {}
         days = []
-        for label, text in (("Từ ngày", self.date_from), ("Đến ngày", self.date_to)):
+        for param, label, text in (("from", "Từ ngày", self.date_from),
+                                   ("to", "Đến ngày", self.date_to)):  # fmt: skip
             day = _parse_day(text)
             if text and day is None:
-                problems.append(f"{label} “{text}” không phải là ngày (ví dụ 2023-02-17).")
+                problems[param] = (
+                    f"Ngày không hợp lệ: {label} “{text}” không phải là ngày (ví dụ 2023-02-17 "
+                    "hoặc 17/02/2023); chưa lọc theo ngày này."
+                )
             days.append(day)
+        if days[0] and days[1] and days[0] > days[1]:
+            problems["to"] = (
+                f"Khoảng ngày trống: Từ ngày {vi_date(days[0])} sau Đến ngày "
+                f"{vi_date(days[1])}, không có tài liệu nào ở giữa."
+            )
         year = int(self.year) if re.fullmatch(r"\d{4}", self.year) else None
         if self.year and year is None:
-            problems.append(f"Năm “{self.year}” phải là bốn chữ số (ví dụ 2023).")
+            problems["year"] = (
+                f"Năm không hợp lệ: “{self.year}” phải là bốn chữ số (ví dụ 2023); chưa lọc "
+                "theo năm."
+            )
         found = Filters(doc_type=self.type or None, issuer=self.issuer or None,
                         date_from=days[0], date_to=days[1], series=self.series or None,
                         year=year)  # fmt: skip
         return found, problems
+
+    def unread(self) -> set[str]:
+        """The fields whose value does not read, so not applied."""
+        found, _ = self.filters()
+        given = {
+            "date_from": (self.date_from, found.date_from),
+            "date_to": (self.date_to, found.date_to),
+            "year": (self.year, found.year),
+        }
+        return {field for field, (text, read) in given.items() if text and read is None}
 
 
 def max_page() -> int:
@@ -150,7 +175,11 @@ def facets(form: SearchForm, results: SearchResults) -> list[dict[str, Any]]:
     for name, field, title in FACETS:
         values = []
         for facet in results.facets.get(name, []):
-            on = getattr(form, field).casefold() == facet.value.casefold()
+            chosen = getattr(form, field)
+            if name == "doc_type":  # as the filter reads it: ``QD`` is set when QĐ is shown
+                on = bool(chosen) and doc_type_matches(chosen, facet.value)
+            else:
+                on = chosen.casefold() == facet.value.casefold()
             label = type_label(facet.value) if name == "doc_type" else facet.value
             link = form.url(**{field: "" if on else facet.value})
             values.append({"label": label, "count": facet.count, "url": link, "on": on})
@@ -160,13 +189,15 @@ def facets(form: SearchForm, results: SearchResults) -> list[dict[str, Any]]:
 
 
 def active(form: SearchForm) -> list[dict[str, str]]:
-    """The filters set, each with the link that removes it."""
+    """The filters applied, each with the link that removes it (one that does not read is
+    said beside its field instead, not shown as set)."""
+    unread = form.unread()
     names = {"type": "Loại", "issuer": "Cơ quan", "date_from": "Từ ngày", "date_to": "Đến ngày",
              "year": "Năm", "series": "Hồ sơ"}  # fmt: skip
     return [
         {"label": f"{label}: {getattr(form, field)}", "url": form.url(**{field: ""})}
         for field, label in names.items()
-        if getattr(form, field)
+        if getattr(form, field) and field not in unread
     ]
 
 

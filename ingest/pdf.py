@@ -7,6 +7,17 @@ walks every object reachable from the trailer, direct or indirect). A signed PDF
 byte for byte like every original (luutru never rewrites an original), so its signature stays
 verifiable.
 
+A damaged file (cut short in a copy, a scanner that died mid-write) is repaired by qpdf as it
+opens it. A repair that recovered every object the file lists (a broken or missing
+cross-reference table, no ``startxref``: common with scanner software) loses nothing, and the
+file is read; pdfium, with its own parser, must then open it too. A repair that lost objects
+(``pdf.objects`` holds None for each: its body is cut off or unreadable) is refused as damaged
+or truncated, even if the lost object might be unused: qpdf drops a reference to a lost
+object silently (the key vanishes from its dictionary), so what is lost cannot be told
+reliably, and a page without its content stream or font still draws, blank or wrong, and would
+be sealed as a record that is not what was sent. Unreadable objects also cannot be checked
+for code. The reason gives what qpdf said about the damage.
+
 Pages come from pdfium: a page whose visible text is real (born digital) gives that text and
 its word boxes, and is never OCR'd; a page without visible text is a scan, drawn at 300 dpi
 for clean-up and OCR, one page at a time. Text nobody can see is not the page's text: a
@@ -26,7 +37,7 @@ from __future__ import annotations
 import io
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -55,6 +66,13 @@ _SOURCE_PREFIX = re.compile(r"^(?:stream <[^>]*>|/\S*)(?: \((object \d+ \d+)\))?
 
 def _without_source(message: str) -> str:
     return _SOURCE_PREFIX.sub(lambda m: f"{m.group(1)}: " if m.group(1) else "", message)
+
+
+# qpdf's warnings while repairing: "stream <…> (object 7 0, offset 800): unexpected EOF".
+_WARNING_SOURCE = re.compile(r"^(?:stream <[^>]*>|/\S*)(?: \(([^)]*)\))?: ")
+_OFFSET = re.compile(r", offset \d+(?=[):])")
+# What every repair says first; it adds nothing to "damaged".
+_REPAIR_NOISE = {"file is damaged", "Attempting to reconstruct cross-reference table"}
 
 
 # One pdfium call at a time in this process (see the module's docstring).
@@ -107,8 +125,10 @@ def _active_content(pdf: pikepdf.Pdf) -> set[str]:
     declared = pdf.trailer.get("/Size")
     if isinstance(declared, int) and declared > MAX_OBJECTS_CHECKED:
         raise _too_many_objects()  # said by its cross-reference table, before listing them
+    objects = list(pdf.objects)
+    _refuse_lost_objects(pdf, objects)
     seen: set[tuple[int, int]] = set()
-    stack: list[pikepdf.Object] = [pdf.trailer, *pdf.objects]
+    stack: list[pikepdf.Object] = [pdf.trailer, *objects]
     checked = 0
     while stack:
         obj = stack.pop()
@@ -129,6 +149,24 @@ def _active_content(pdf: pikepdf.Pdf) -> set[str]:
             found.add("JavaScript")
         stack.extend(value for value in obj.values() if isinstance(value, _CONTAINERS))
     return found
+
+
+def _refuse_lost_objects(pdf: pikepdf.Pdf, objects: Sequence[pikepdf.Object | None]) -> None:
+    """Refuse a file whose repair lost objects (see the module's docstring)."""
+    lost = sum(obj is None for obj in objects)
+    if not lost:
+        return
+    said: list[str] = []
+    for warning in pdf.get_warnings():
+        text = _WARNING_SOURCE.sub(lambda m: f"{m.group(1)}: " if m.group(1) else "", warning)
+        text = _OFFSET.sub("", text)  # where qpdf stopped reading, which tells no one anything
+        if text not in _REPAIR_NOISE and text not in said:
+            said.append(text)
+    raise PdfRefused(
+        f"the PDF is damaged or truncated: {lost} of its {len(objects)} objects cannot be read"
+        + (f" (qpdf: {'; '.join(said[-2:])})" if said else "")
+        + "; ask the sender for the whole file"
+    )
 
 
 def _too_many_objects() -> PdfRefused:
@@ -160,7 +198,9 @@ class Document:
             try:
                 self._pdf: pdfium.PdfDocument | None = pdfium.PdfDocument(source)
             except pdfium.PdfiumError as exc:
-                raise PdfRefused(f"the PDF cannot be read: {exc}") from None
+                raise PdfRefused(
+                    f"the PDF is damaged or truncated: pdfium cannot open it ({exc})"
+                ) from None
             self.page_count = len(self._pdf)
 
     def check_pages(self, budget: PixelBudget) -> None:

@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from archive.models import AccessLevel
-from search.query import Filters, ParsedQuery, parse_query
+from search.query import Filters, ParsedQuery, key_of, parse_query
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,29 @@ class SearchHit:
 class FacetCount:
     value: str
     count: int
+
+
+def issuer_key(name: str) -> str:
+    """What makes two issuers one in the facets and on the dashboard: the same name in any
+    case, spacing or Unicode form (the page's capitals, ``ỦY BAN NHÂN DÂN TỈNH HÒA BÌNH``, and
+    an edXML header's ``Ủy ban nhân dân tỉnh Hòa Bình``). Not without diacritics: names that
+    differ by a mark are different words, and the issuer filter folds them anyway."""
+    return key_of(name)
+
+
+def grouped_issuers(counts: Iterable[tuple[str, int]]) -> list[FacetCount]:
+    """Each issuer once, with its case variants' counts together, shown as written most often
+    (of equals, the first in code-point order, capitals before small letters: any reader, any
+    engine, sees the same); most frequent first, then by name."""
+    groups: dict[str, dict[str, int]] = {}
+    for value, count in counts:
+        forms = groups.setdefault(issuer_key(value), {})
+        forms[value] = forms.get(value, 0) + count
+    found = [
+        FacetCount(min(forms, key=lambda form: (-forms[form], form)), sum(forms.values()))
+        for forms in groups.values()
+    ]
+    return sorted(found, key=lambda f: (-f.count, f.value))
 
 
 @dataclass(frozen=True)

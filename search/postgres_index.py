@@ -56,16 +56,18 @@ from search.contracts import (
     SearchRequest,
     SearchResults,
     Sort,
+    grouped_issuers,
 )
 from search.engines import BUILDING
 from search.postgres_terms import clean, excluded_query, folded_words, row_of, tsquery_of
-from search.query import Filters, notation_key
-from search.tantivy_index import BOOST, FACET_SIZE, NUMBER_BOOST, key_of
+from search.query import Filters, doc_type_term, key_of, notation_key
+from search.tantivy_index import BOOST, FACET_SIZE, NUMBER_BOOST
 from search.text import make_snippet
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+# 2: ``doc_type_f``, the doc type folded (``doc_type_term``).
+SCHEMA_VERSION = "2"
 REGISTRY = "search_generations"
 # ts_rank's weights, {D, C, B, A}: body folded, body, head folded, head; at most 1.
 _RANKED = ("body_f", "body", "head_f", "head")
@@ -104,6 +106,7 @@ def _table(name: str) -> sa.Table:
         sa.Column("stamp", sa.Text, nullable=False),
         *(sa.Column(c, sa.Text, nullable=False) for c in ("title", "number", "number_key")),
         *(sa.Column(c, sa.Text, nullable=False) for c in ("doc_type", "doc_type_key", "issuer")),
+        sa.Column("doc_type_f", sa.Text, nullable=False),
         sa.Column("issuer_key", sa.Text, nullable=False),  # folded words, a space each side
         sa.Column("series_key", sa.Text, nullable=False),
         sa.Column("date_num", sa.Integer, nullable=False),
@@ -116,7 +119,7 @@ def _table(name: str) -> sa.Table:
     )
     sa.Index(f"{name}_terms", table.c.terms, postgresql_using="gin")
     # Not access_rank: four values, and a plan led by it reads every match's terms.
-    for column in ("number_key", "doc_type_key", "series_key", "date_num", "year"):
+    for column in ("number_key", "doc_type_key", "doc_type_f", "series_key", "date_num", "year"):
         sa.Index(f"{name}_{column}", table.c[column])
     return table
 
@@ -263,6 +266,8 @@ def _facet_counts(found: list[list[Any]] | None) -> dict[str, list[FacetCount]]:
     for name, value, count in found or ():
         if value not in ("", "0", None):
             facets[name].append(FacetCount(str(value), int(count)))
+    # Case variants as one, before the cut (``grouped_issuers``).
+    facets["issuer"] = grouped_issuers((f.value, f.count) for f in facets["issuer"])
     for name, counts in facets.items():
         counts.sort(key=lambda f: (-f.count, f.value))
         del counts[FACET_SIZE * (3 if name == "year" else 1) :]
@@ -516,7 +521,8 @@ class PostgresIndex:
         c = self.table.c
         where: list[sa.ColumnElement[bool]] = [c.access_rank <= clearance.rank]
         if filters.doc_type:
-            where.append(_equals(c.doc_type_key, key_of(filters.doc_type)))
+            field, key = doc_type_term(filters.doc_type)
+            where.append(_equals(c[field], key))
         if filters.series:
             where.append(_equals(c.series_key, key_of(filters.series)))
         if filters.number:

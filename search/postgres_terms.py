@@ -32,8 +32,7 @@ from functools import lru_cache
 import tantivy
 
 from search.contracts import IndexDocument
-from search.query import Item, Notation, ParsedQuery, Words, notation_key
-from search.tantivy_index import key_of
+from search.query import Item, Notation, ParsedQuery, Words, doc_type_key_f, key_of, notation_key
 from search.text import ANALYZERS, EXACT, FOLDED
 
 MAX_POSITION = 16383
@@ -222,6 +221,7 @@ def row_of(doc: IndexDocument) -> dict[str, object]:
         "number_key": number_key,
         "doc_type": clean(doc.doc_type),
         "doc_type_key": clean(key_of(doc.doc_type)),
+        "doc_type_f": clean(doc_type_key_f(doc.doc_type)),
         "issuer": clean(doc.issuer),
         # Spaces each side, so that a phrase of whole words is a substring.
         "issuer_key": " " + " ".join(folded_words(clean(doc.issuer))) + " ",

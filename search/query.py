@@ -128,6 +128,43 @@ class ParsedQuery:
         )
 
 
+def key_of(text: str) -> str:
+    """How doc types and series compare as written: any case, any Unicode form (an OCR'd
+    Icelandic Ð is Đ), HD and HĐ differ."""
+    return " ".join(normalize(text).split()).lower()
+
+
+def doc_type_key_f(doc_type: str) -> str:
+    """A doc type's key without diacritics (``QĐ`` -> ``qd``), looked up by ``doc_type_term``."""
+    return fold(key_of(doc_type))
+
+
+# Decree 30's abbreviations written without a Đ that have a twin written with one: HD (hướng
+# dẫn) and HĐ (hợp đồng), DA (dự án) and ĐA (đề án). tests/search/test_query.py checks the list
+# against ingest.metadata.TYPE_NAMES (search may not import ingest).
+PLAIN_TYPES_WITH_A_TWIN = frozenset({"hd", "da"})
+
+
+def doc_type_term(value: str) -> tuple[str, str]:
+    """The field and the key a doc-type filter looks up, in every engine.
+
+    Typed without diacritics, every type that folds to it matches (``QD``, ``qd`` find QĐ),
+    as words do in the text: a keyboard without Vietnamese input gives that. Typed with them,
+    that type only, any case. HD and DA are types of their own, spelled right without a Đ
+    (``PLAIN_TYPES_WITH_A_TWIN``): typed so, they are that type only, or a facet's link to
+    Hướng dẫn (HD) would list the contracts (HĐ) too. Every facet's link carries the type as
+    written, so it keeps to that one type."""
+    key = key_of(value)
+    plain = fold(key) == key and key not in PLAIN_TYPES_WITH_A_TWIN
+    return ("doc_type_f", key) if plain else ("doc_type_key", key)
+
+
+def doc_type_matches(typed: str, doc_type: str) -> bool:
+    """Whether a doc-type filter ``typed`` keeps records of ``doc_type`` (``doc_type_term``)."""
+    field, key = doc_type_term(typed)
+    return (doc_type_key_f(doc_type) if field == "doc_type_f" else key_of(doc_type)) == key
+
+
 def notation_key(text: str) -> str:
     """'1482/QĐ-UBND', '1482/qd-ubnd', ' 1482 / QD-UBND ' all give '1482/qd-ubnd'."""
     return "".join(fold(normalize(text)).lower().split())

@@ -39,19 +39,33 @@ from search.contracts import (
     SearchRequest,
     SearchResults,
     Sort,
+    grouped_issuers,
+    issuer_key,
 )
-from search.query import Filters, Item, Notation, Words, notation_key
+from search.query import (
+    Filters,
+    Item,
+    Notation,
+    Words,
+    doc_type_key_f,
+    doc_type_term,
+    key_of,
+    notation_key,
+)
 from search.text import ANALYZERS, EXACT, FOLDED, make_snippet, snippet_source
 
 # 3: the body is no longer stored whole, only what snippets read of it (``snippet_source``)
 # and its length: a page of hits on 200 KB documents loaded 2 MB of text for 10 snippets.
 # 4: ``all_f`` (head and body, folded) decides matches, in place of ``body_f``.
-SCHEMA_VERSION = "4"
+# 5: ``doc_type_f``, the doc type folded, so that ``QD`` finds QĐ (``doc_type_term``);
+# ``issuer_key``, so that the facet counts an issuer's case variants as one.
+SCHEMA_VERSION = "5"
 WRITER_HEAP_BYTES = 128 * 1024 * 1024
 WRITER_THREADS = 2
 WRITER_WAIT_SECONDS = 30.0
 FACET_SIZE = 15
 MATCHES = "_matches"  # the aggregation that counts, beside the facets'
+FORMS, FORMS_SHOWN = "forms", 8  # an issuer's forms as written, the most frequent of them
 META_FILE = "meta.json"  # what tantivy rewrites on every commit
 # Score weights (every engine's): a record's own words above its text, exact spelling above
 # folded. Here ``MATCHING`` takes ``body_f``'s weight and the others add to it.
@@ -72,8 +86,10 @@ def _schema() -> tantivy.Schema:
     b.add_text_field("number_key", tokenizer_name="raw", index_option="basic")
     b.add_text_field("doc_type", stored=True, fast=True, tokenizer_name="raw")
     b.add_text_field("doc_type_key", tokenizer_name="raw", index_option="basic")
+    b.add_text_field("doc_type_f", tokenizer_name="raw", index_option="basic")
     b.add_text_field("issuer", stored=True, fast=True, tokenizer_name="raw")
     b.add_text_field("issuer_f", tokenizer_name=FOLDED)
+    b.add_text_field("issuer_key", fast=True, tokenizer_name="raw", index_option="basic")
     b.add_text_field("series_key", tokenizer_name="raw", index_option="basic")
     b.add_integer_field("date_num", stored=True, indexed=True, fast=True)
     b.add_integer_field("year", indexed=True, fast=True)
@@ -87,9 +103,9 @@ def _schema() -> tantivy.Schema:
     return b.build()
 
 
-def key_of(text: str) -> str:
-    """How doc types and series compare: as written, any case (HD and HĐ differ)."""
-    return " ".join(text.split()).lower()
+def _likeliest(forms: list[dict[str, Any]]) -> str:
+    """The form an issuer's facet shows, of its forms' buckets, by ``grouped_issuers``'s rule."""
+    return grouped_issuers((str(f["key"]), int(f["doc_count"])) for f in forms)[0].value
 
 
 def _date_num(doc: IndexDocument) -> int:
@@ -180,8 +196,10 @@ class TantivyIndex:
             number_key=notation_key(doc.number) if doc.number else "",
             doc_type=doc.doc_type,
             doc_type_key=key_of(doc.doc_type),
+            doc_type_f=doc_type_key_f(doc.doc_type),
             issuer=doc.issuer,
             issuer_f=doc.issuer,
+            issuer_key=issuer_key(doc.issuer),
             series_key=key_of(doc.series_code or ""),
             date_num=_date_num(doc),
             year=doc.date.year if doc.date else 0,
@@ -302,13 +320,15 @@ class TantivyIndex:
         self, searcher: tantivy.Searcher, query: tantivy.Query
     ) -> tuple[int, dict[str, list[FacetCount]]]:
         """How many documents match, and the facets' counts among them."""
-        fields = {"doc_type": "doc_type", "issuer": "issuer", "year": "year"}
+        fields = {"doc_type": "doc_type", "issuer": "issuer_key", "year": "year"}
         spec: dict[str, Any] = {
             name: {
                 "terms": {"field": fields[name], "size": FACET_SIZE * (3 if name == "year" else 1)}
             }
             for name in FACETS
         }
+        # An issuer's forms as written, to show the most frequent (``grouped_issuers``).
+        spec["issuer"]["aggs"] = {FORMS: {"terms": {"field": "issuer", "size": FORMS_SHOWN}}}
         # Every document has a date_num (0 when undated): its values are the matches.
         spec[MATCHES] = {"value_count": {"field": "date_num"}}
         found = searcher.aggregate(query, spec)
@@ -321,6 +341,12 @@ class TantivyIndex:
                 for b in buckets
                 if b["key"] not in ("", 0)
             ]
+            if name == "issuer":  # each bucket a key; the name shown is its likeliest form
+                counts = [
+                    FacetCount(_likeliest(b[FORMS]["buckets"]), int(b["doc_count"]))
+                    for b in buckets
+                    if b["key"] != "" and b[FORMS]["buckets"]
+                ]
             if name == "year":
                 counts.sort(key=lambda c: c.value, reverse=True)
             facets[name] = counts
@@ -396,7 +422,7 @@ class TantivyIndex:
         access = permitted[0] if len(permitted) == 1 else _any_of(permitted)
         clauses: list[Any] = [(MUST, access)]
         if filters.doc_type:
-            clauses.append((MUST, self._term("doc_type_key", key_of(filters.doc_type))))
+            clauses.append((MUST, self._term(*doc_type_term(filters.doc_type))))
         if filters.series:
             clauses.append((MUST, self._term("series_key", key_of(filters.series))))
         if filters.number:

@@ -50,12 +50,23 @@ from search.contracts import (
     SearchRequest,
     SearchResults,
     Sort,
+    grouped_issuers,
 )
-from search.query import Filters, Item, Notation, Words, notation_key
-from search.tantivy_index import BOOST, FACET_SIZE, NUMBER_BOOST, key_of
+from search.query import (
+    Filters,
+    Item,
+    Notation,
+    Words,
+    doc_type_key_f,
+    doc_type_term,
+    key_of,
+    notation_key,
+)
+from search.tantivy_index import BOOST, FACET_SIZE, NUMBER_BOOST
 from search.text import ANALYZERS, EXACT, FOLDED, MAX_TOKEN_BYTES, make_snippet
 
-SCHEMA_VERSION = "1"
+# 2: ``doc_type_f``, the doc type folded (``doc_type_term``).
+SCHEMA_VERSION = "2"
 WRITER_WAIT_SECONDS = 30.0
 # A batch bigger than this is committed without waiting for the caller (bounded memory).
 MAX_PENDING_DOCUMENTS = 2000
@@ -143,6 +154,7 @@ def _schema() -> Any:
         number_key=fields.ID(),
         doc_type=fields.ID(stored=True, sortable=True),  # sortable: a column, for facets
         doc_type_key=fields.ID(),
+        doc_type_f=fields.ID(),
         issuer=fields.ID(stored=True, sortable=True),
         issuer_f=fields.TEXT(analyzer=folded, phrase=True),
         series_key=fields.ID(),
@@ -173,6 +185,7 @@ def _fields(doc: IndexDocument) -> dict[str, Any]:
         "number_key": notation_key(doc.number) if doc.number else None,
         "doc_type": doc.doc_type,
         "doc_type_key": key_of(doc.doc_type) or None,
+        "doc_type_f": doc_type_key_f(doc.doc_type) or None,
         "issuer": doc.issuer,
         "issuer_f": doc.issuer,
         "series_key": key_of(doc.series_code or "") or None,
@@ -398,6 +411,8 @@ def _facets(results: Any) -> dict[str, list[FacetCount]]:
             for value, count in results.groups(name).items()
             if value not in ("", 0, None)
         ]
+        if name == "issuer":  # case variants as one, before the cut (``grouped_issuers``)
+            counts = grouped_issuers((c.value, c.count) for c in counts)
         counts.sort(key=lambda c: (-c.count, c.value))
         counts = counts[:size]
         if name == "year":
@@ -454,7 +469,7 @@ def _item_query(item: Item) -> Any:
 def _filter_clauses(filters: Filters, clearance: AccessLevel) -> list[Any]:
     clauses: list[Any] = [q.NumericRange("access_rank", 0, clearance.rank)]
     if filters.doc_type:
-        clauses.append(q.Term("doc_type_key", key_of(filters.doc_type)))
+        clauses.append(q.Term(*doc_type_term(filters.doc_type)))
     if filters.series:
         clauses.append(q.Term("series_key", key_of(filters.series)))
     if filters.number:

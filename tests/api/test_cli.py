@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from archive.home import ArchiveHome
-from tests.conftest import run_cli
+from tests.conftest import IngestedArchive, run_cli
 
 
 def _json_lines(stdout: str) -> list[dict]:
@@ -188,3 +188,25 @@ def test_killed_ingest_resumes_without_half_records(
     assert {h["record_id"] for h in found["hits"]} == {
         r["record_id"] for r in json.loads(verify.stdout)["records"]
     }
+
+
+def test_search_by_type_without_diacritics_and_an_empty_date_range(
+    ingested_copy: IngestedArchive,
+) -> None:
+    """``--type QD`` and ``loai:qd`` found nothing (only QĐ did); a "from" after the "to"
+    gave 0 hits without a word."""
+    home, decision = ingested_copy.home, ingested_copy.record_id("quyet-dinh-1482.png")
+    typed = ["--type", "QD"], ["--type", "qd"], ["--type", "QĐ"], ["--type", "qđ"]
+    for args in [["quyet dinh", *options] for options in typed] + [["quyet dinh loai:qd"]]:
+        search = run_cli("search", *args, "--json", home=home)
+        assert search.returncode == 0, search.stderr
+        found = json.loads(search.stdout)
+        assert [hit["record_id"] for hit in found["hits"]] == [decision], args
+        assert [f["value"] for f in found["facets"]["doc_type"]] == ["QĐ"]  # as written
+    empty = run_cli("search", "nam", "--from", "2024-01-01", "--to", "2020-01-01", home=home)
+    assert empty.returncode == 0 and "0 record(s)" in empty.stdout, empty.stderr
+    assert "the date range is empty: from 2024-01-01 is after to 2020-01-01" in empty.stderr
+    typed = run_cli("search", "nam tu:2024-01-01 den:2020-01-01", "--json", home=home)
+    assert "the date range is empty" in typed.stderr and json.loads(typed.stdout)["total"] == 0
+    fine = run_cli("search", "nam", "--from", "2015-01-01", "--json", home=home)
+    assert "date range" not in fine.stderr

@@ -146,6 +146,34 @@ def test_quarantine_list_and_retry(tmp_path: Path, sample_scans: list[Path]) -> 
     assert run_cli("quarantine", "retry", "999", home=home).returncode == 2
 
 
+def test_a_truncated_pdf_is_quarantined_as_damaged_by_ingest_and_by_retry(
+    tmp_path: Path,
+) -> None:
+    """A cut PDF whose repair lost objects was quarantined as an "unexpected error:
+    AttributeError", with a traceback; ingest and retry now say it is damaged, and nothing
+    else."""
+    from tests.ingest.pki import make_pdf
+
+    home = _new_home(tmp_path)
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    (folder / "scan-truncated.pdf").write_bytes(make_pdf()[:800])
+    ingest = run_cli("ingest", str(folder), "--json", home=home)
+    assert ingest.returncode == 1
+    assert "Traceback" not in ingest.stdout + ingest.stderr, ingest.stderr
+    [said] = _json_lines(ingest.stdout)
+    assert said["path"] == str(folder / "scan-truncated.pdf") and said["status"] == "quarantined"
+    [entry] = json.loads(run_cli("quarantine", "list", "--json", home=home).stdout)["entries"]
+    reason = entry["reason"]
+    assert reason.startswith("the PDF is damaged or truncated: 1 of its 7 objects"), reason
+    assert "Error" not in reason and "unexpected error" not in reason, reason
+    assert said["reason"] == reason
+    retry = run_cli("quarantine", "retry", "--json", home=home)
+    assert retry.returncode == 1 and "Traceback" not in retry.stderr, retry.stderr
+    [row] = _json_lines(retry.stdout)
+    assert row["status"] == "quarantined" and row["reason"] == reason, row
+
+
 def test_a_batch_with_litter_links_devices_and_odd_names_goes_on(tmp_path: Path) -> None:
     home = _new_home(tmp_path)
     scans = tmp_path / "scans"

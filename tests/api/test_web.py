@@ -123,6 +123,39 @@ def test_facets_are_links_that_add_their_filter(
     assert "2 kết quả" in client.get("/?q=nam&from=17/02/2023").text
 
 
+def test_a_filter_that_does_not_read_is_said_beside_its_field_and_not_shown_as_set(
+    client: TestClient,
+) -> None:
+    """``from=2020-99-01`` was said only above the form, and its chip showed it as set."""
+    bad = client.get("/?q=nam&from=2020-99-01")
+    assert bad.status_code == 200 and "3 kết quả" in bad.text  # not applied: all of them
+    said = "Ngày không hợp lệ: Từ ngày “2020-99-01” không phải là ngày"
+    assert f'<p id="from-error" class="field-error">{said}' in bad.text
+    assert 'aria-invalid="true" aria-describedby="from-error"' in bad.text
+    assert '<a href="#from">' + said in bad.text  # the summary leads to the field
+    assert "Bỏ lọc Từ ngày" not in bad.text and "Đang lọc" not in bad.text
+    year = client.get("/?q=nam&year=20x3")
+    assert 'aria-describedby="year-error"' in year.text and "Năm không hợp lệ" in year.text
+    # A "from" after the "to": applied (nothing lies between), and said.
+    empty = client.get("/?q=nam&from=2024-01-01&to=2020-01-01")
+    assert "0 kết quả" in empty.text
+    assert "Khoảng ngày trống: Từ ngày 01/01/2024 sau Đến ngày 01/01/2020" in empty.text
+    assert 'aria-describedby="to-error"' in empty.text
+    fine = client.get("/?q=nam&from=2015-01-01")
+    assert "aria-invalid" not in fine.text and 'class="problems"' not in fine.text
+
+
+def test_a_type_filter_without_diacritics_finds_and_marks_its_type(
+    client: TestClient, ingested_copy: IngestedArchive
+) -> None:
+    decision = [ingested_copy.record_id("quyet-dinh-1482.png")]
+    for typed in ("QD", "qd", "qđ"):
+        page = client.get(f"/?q=nam&type={typed}")
+        assert "1 kết quả" in page.text and _hits(page.text) == decision, typed
+        assert 'href="/?q=nam" aria-current="true">Quyết định (QĐ)</a>' in page.text
+    assert _hits(client.get("/?q=quyet+dinh&type=QD").text) == decision
+
+
 def test_a_record_page_shows_metadata_seal_pages_files_and_text(
     client: TestClient, ingested_copy: IngestedArchive
 ) -> None:
@@ -300,6 +333,24 @@ def test_the_dashboard_draws_accessible_charts_with_their_tables(client: TestCli
         assert names[:2] == ["title", "desc"]
     assert "ỦY BAN NHÂN DÂN TỈNH HÒA BÌNH: 1 tài liệu" in page.text  # the <desc> says it
     assert "Chưa kiểm tra" in page.text and "Quyết định (QĐ)" in page.text
+
+
+def test_an_issuer_in_capitals_and_in_small_letters_is_counted_once(
+    ingested_copy: IngestedArchive,
+) -> None:
+    """The dashboard and the facets counted the page's ỦY BAN NHÂN DÂN TỈNH HÒA BÌNH and an
+    edited Ủy ban nhân dân tỉnh Hòa Bình as two issuers."""
+    letter = ingested_copy.record_id("cong-van-7816.jpg")
+    with Archive.open(ingested_copy.home) as archive:
+        revise_record(archive, letter, {"issuer": "Ủy ban nhân dân  tỉnh Hòa Bình"}, "test", "test")
+    with TestClient(create_app(ingested_copy.home)) as client:
+        figures = client.get("/api/v1/dashboard").json()["by_issuer"]
+        hoa_binh = [f for f in figures if "Hòa Bình".casefold() in f["label"].casefold()]
+        assert hoa_binh == [{"label": "ỦY BAN NHÂN DÂN TỈNH HÒA BÌNH", "count": 2}], figures
+        assert "ỦY BAN NHÂN DÂN TỈNH HÒA BÌNH: 2 tài liệu" in client.get("/dashboard").text
+        found = client.get("/api/v1/search", params={"q": "van ban"}).json()
+        issuers = [f for f in found["facets"]["issuer"] if "bình" in f["value"].casefold()]
+        assert issuers == [{"value": "ỦY BAN NHÂN DÂN TỈNH HÒA BÌNH", "count": 2}], found
 
 
 def test_a_malicious_title_is_escaped_everywhere(ingested_copy: IngestedArchive) -> None:

@@ -1,11 +1,15 @@
 """PDF inputs: scans are OCR'd, born-digital text is kept without OCR, signed PDFs are kept
 byte for byte, and what an archive must not hold is quarantined with the reason."""
 
+import functools
 import io
+import tempfile
 from pathlib import Path
 
 import pikepdf
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
@@ -337,3 +341,76 @@ def test_a_pdf_of_too_many_objects_is_refused_before_they_are_listed(
     result = _ingest(archive, many)
     assert result.status is Status.QUARANTINED and "over 50 objects" in (result.reason or "")
     assert not listed
+
+
+def _read_or_refuse(data: bytes) -> str:
+    """What ingest's read-pdf makes of ``data``: "read" or the refusal; any other exception
+    (an unexpected error, quarantined with a Python exception's name) fails the test."""
+    from ingest import pdf as pdf_module
+
+    try:
+        pdf_module.inspect(data)
+        document = pdf_module.Document(data)
+        try:
+            for _ in pdf_module.pages(document):
+                pass
+        finally:
+            document.close()
+    except pdf_module.PdfRefused as exc:
+        return str(exc)
+    return "read"
+
+
+def test_every_cut_of_a_pdf_is_read_or_refused_as_damaged() -> None:
+    """A truncated PDF whose repair lost objects crashed the object walk (pikepdf lists a lost
+    object as None); every cut must now be read cleanly or refused with what was found."""
+    from tests.ingest.pki import make_pdf
+
+    data = make_pdf()
+    outcomes = {n: _read_or_refuse(data[:n]) for n in range(len(data))}
+    for cut, outcome in outcomes.items():
+        assert outcome == "read" or outcome.startswith("the PDF is damaged"), (cut, outcome)
+        assert "Error:" not in outcome and "NoneType" not in outcome, (cut, outcome)
+    lost = [n for n, outcome in outcomes.items() if "objects cannot be read" in outcome]
+    assert lost, "no cut lost an object: the test no longer covers the repair"
+    assert "qpdf: object 7 0: unexpected EOF" in outcomes[800], outcomes[800]
+    # Only the trailer's end cut off: qpdf rebuilds the table, nothing is lost, it is read.
+    assert outcomes[len(data) - 10] == "read"
+
+
+@functools.cache
+def _cut_sources() -> tuple[bytes, ...]:
+    """A three-page scan as scanner software writes it (Pillow), and a born-digital PDF with
+    object streams and compressed streams as office suites write it: cut, they lose objects
+    one, several, or all at a time."""
+    pages = [Image.new("L", (300, 400), shade) for shade in (255, 200, 150)]
+    scan = io.BytesIO()
+    pages[0].save(scan, "PDF", resolution=100, save_all=True, append_images=pages[1:])
+    with tempfile.TemporaryDirectory() as folder:
+        typed = _born_digital(Path(folder) / "typed.pdf")
+        packed = io.BytesIO()
+        with pikepdf.open(typed) as whole:
+            whole.save(packed, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return scan.getvalue(), packed.getvalue()
+
+
+@settings(max_examples=200, deadline=None)
+@given(source=st.sampled_from([0, 1]), where=st.floats(0, 1))
+def test_a_cut_pdf_is_read_or_refused_as_damaged(source: int, where: float) -> None:
+    data = _cut_sources()[source]
+    outcome = _read_or_refuse(data[: int(len(data) * where)])
+    assert outcome == "read" or outcome.startswith("the PDF is damaged"), outcome
+    assert "Error:" not in outcome and "NoneType" not in outcome, outcome
+
+
+def test_a_truncated_pdf_is_quarantined_as_damaged_not_an_unexpected_error(
+    archive: Archive, tmp_path: Path
+) -> None:
+    from tests.ingest.pki import make_pdf
+
+    cut = tmp_path / "scan-truncated.pdf"
+    cut.write_bytes(make_pdf()[:800])
+    result = _ingest(archive, cut)
+    assert result.status is Status.QUARANTINED, result
+    assert (result.reason or "").startswith("the PDF is damaged or truncated: "), result.reason
+    assert "unexpected error" not in (result.reason or "")

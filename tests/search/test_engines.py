@@ -263,6 +263,42 @@ def test_filters_and_field_syntax(index: SearchIndex) -> None:
     assert set(_ids(index, "", filters=Filters(series="qc"))) == {"decision", "decree"}
 
 
+@pytest.mark.parametrize("typed", ["QĐ", "qđ", "QD", "qd", " Qd ", "QÐ"])  # Ð: U+00D0
+def test_a_doc_type_filter_matches_with_or_without_diacritics(
+    index: SearchIndex, typed: str
+) -> None:
+    """Only QĐ as written found anything: ``--type QD``, ``loai:qd`` and ``?type=QD`` gave
+    0 hits in an archive that promises search without diacritics."""
+    assert _ids(index, "", filters=Filters(doc_type=typed)) == ["decision"]
+    assert _ids(index, f"chuyen doi so loai:{typed.strip()}") == ["decision"]
+
+
+def test_a_doc_type_typed_with_its_d_keeps_to_that_type(index: SearchIndex) -> None:
+    """Decree 30's HD (hướng dẫn) and HĐ (hợp đồng) are two types: each finds itself only
+    (HD is spelled right without a Đ), and the facets show each as written."""
+    index.add(
+        [
+            _doc("guide", title="Hướng dẫn lập hồ sơ", doc_type="HD", body="lập hồ sơ"),
+            _doc("contract", title="Hợp đồng số hóa hồ sơ", doc_type="HĐ", body="số hóa hồ sơ"),
+        ]
+    )
+    index.commit()
+    assert _ids(index, "ho so", filters=Filters(doc_type="hd")) == ["guide"]
+    assert _ids(index, "ho so", filters=Filters(doc_type="HD")) == ["guide"]
+    assert _ids(index, "ho so", filters=Filters(doc_type="hđ")) == ["contract"]
+    assert _ids(index, "ho so loai:HĐ") == ["contract"]
+    results = index.search(SearchRequest.of("ho so", PUBLIC))
+    assert {f.value for f in results.facets["doc_type"]} >= {"HD", "HĐ"}
+
+
+def test_an_issuer_filter_matches_in_any_case_with_or_without_diacritics(
+    index: SearchIndex,
+) -> None:
+    for typed in ("ỦY BAN NHÂN DÂN TỈNH HÒA BÌNH", "Ủy ban nhân dân tỉnh Hòa Bình", "uy ban"):
+        assert _ids(index, "", filters=Filters(issuer=typed)) == ["decision"], typed
+    assert _ids(index, 'coquan:"UY BAN NHAN DAN tinh hoa binh"') == ["decision"]
+
+
 def test_sort_by_date(index: SearchIndex) -> None:
     query = "30/2020/NĐ-CP"
     assert _ids(index, query, sort=Sort.NEWEST) == ["decision", "decree", "report", "letter"]
@@ -275,6 +311,32 @@ def test_facets_count_what_was_found(index: SearchIndex) -> None:
     assert counts["doc_type"] == {"QĐ": 1, "BC": 1, "NĐ": 1, "CV": 1}
     assert counts["year"] == {"2024": 1, "2020": 1, "2019": 1, "2015": 1}
     assert counts["issuer"]["CHÍNH PHỦ"] == 1
+
+
+def test_an_issuer_in_capitals_and_in_small_letters_is_one_facet(index: SearchIndex) -> None:
+    """The page's capitals and an edXML header's small letters were two issuers."""
+    results = index.search(SearchRequest.of("ke hoach chuyen doi so", PUBLIC))
+    assert {f.value: f.count for f in results.facets["issuer"]} == {
+        "ỦY BAN NHÂN DÂN TỈNH HÒA BÌNH": 1
+    }
+    written = "Ủy ban nhân dân tỉnh Hòa Bình"
+    index.add(
+        [
+            _doc(f"edxml-{n}", title="Kế hoạch chuyển đổi số", issuer=issuer)
+            for n, issuer in enumerate([written, written, " Ủy ban nhân dân  tỉnh Hòa Bình"])
+        ]
+    )
+    index.commit()
+    results = index.search(SearchRequest.of("ke hoach chuyen doi so", PUBLIC))
+    issuers = {f.value: f.count for f in results.facets["issuer"]}
+    assert issuers == {written: 4}  # shown as written most often; the secret one not counted
+    # Its link's filter finds what it counted.
+    assert len(_ids(index, "ke hoach chuyen doi so", filters=Filters(issuer=written))) == 4
+    # Of forms written as often, the same one on every engine: the capitals.
+    index.add([_doc("edxml-3", title="Báo cáo", issuer="Sở Nội vụ tỉnh Hòa Bình")])
+    index.commit()
+    found = index.search(SearchRequest.of("", PUBLIC, filters=Filters(issuer="so noi vu")))
+    assert [(f.value, f.count) for f in found.facets["issuer"]] == [("SỞ NỘI VỤ TỈNH HÒA BÌNH", 2)]
 
 
 def test_a_page_of_no_hits_still_counts_them(index: SearchIndex) -> None:

@@ -24,6 +24,7 @@ from search.postgres_index import PostgresIndex, table_name
 
 SERVER = os.environ.get("LUUTRU_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 PUBLIC = AccessLevel.PUBLIC
+V = postgres_index.SCHEMA_VERSION  # in the names of the tables generations make
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +112,7 @@ def test_a_rebuild_fills_the_table_readers_open_once_published(url: str, tmp_pat
     current = open_current(tmp_path, chosen)
     assert current is not None and set(current.stamps()) == {"a"}
     current.close()
-    assert _tables(url) == {"search_generations", "search_postgres_v1_1"}
+    assert _tables(url) == {"search_generations", f"search_postgres_v{V}_1"}
 
 
 def test_a_generation_whose_folder_is_gone_loses_its_table(url: str, tmp_path: Path) -> None:
@@ -121,17 +122,17 @@ def test_a_generation_whose_folder_is_gone_loses_its_table(url: str, tmp_path: P
         chosen.open(building).close()
         publish(tmp_path, building)  # removes the folders of all but the last two
     # The third publish removed generation 1's folder; its table goes when an index opens.
-    assert "search_postgres_v1_1" in _tables(url)
+    assert f"search_postgres_v{V}_1" in _tables(url)
     unfinished = building_generation(tmp_path, chosen)
     opened = chosen.open(unfinished)
     assert _tables(url) == {
-        "search_generations", "search_postgres_v1_2", "search_postgres_v1_3",
-        "search_postgres_v1_4",
+        "search_generations", f"search_postgres_v{V}_2", f"search_postgres_v{V}_3",
+        f"search_postgres_v{V}_4",
     }  # fmt: skip
     opened.close()
     # Another archive's generations in the same database are not this folder's to drop.
     other = PostgresIndex(tmp_path / "elsewhere" / "postgres-v1-1", url)
-    assert "search_postgres_v1_4" in _tables(url)
+    assert f"search_postgres_v{V}_4" in _tables(url)
     other.close()
 
 
@@ -140,7 +141,7 @@ def test_drop_removes_a_generation_table(url: str, tmp_path: Path) -> None:
     index.add([_doc("a", "x")])
     index.commit()
     index.drop()
-    assert "search_postgres_v1_7" not in _tables(url)
+    assert f"search_postgres_v{V}_7" not in _tables(url)
     index.close()
     postgres_index.drop_generation(tmp_path / "postgres-v1-8", url)  # none: nothing to do
 
