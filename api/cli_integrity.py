@@ -110,6 +110,9 @@ def verify(
     if targets and len(targets) == 1 and targets[0].endswith(".zip") and Path(targets[0]).is_file():
         _verify_bundle(Path(targets[0]), trusted_keys or [], as_json)
         return
+    with reported():
+        for target in targets or []:
+            _refuse_a_path(target)
     with opened(ctx, home) as services:
         anchors = Anchors(
             TrustedKeys.parse(trusted_keys or []),
@@ -385,6 +388,27 @@ def _holder(
     }
 
 
+def _refuse_a_path(target: str) -> None:
+    """A target that reads as a file's path, not a record id, is told as such: "no record
+    'scan.png'" would send the reader looking for the wrong thing."""
+    if _RECORD_ID.match(target.strip()):
+        return
+    path = Path(target)
+    if target.endswith(".zip") and not path.exists():
+        raise UsageError(f"{target}: no such file (an evidence bundle to check)")
+    if path.is_file():
+        raise UsageError(
+            f"{target} is a file, not a record id: 'luutru verify --file {target}' finds the "
+            "record that holds it; an evidence bundle is checked as a .zip"
+        )
+    if "/" in target or path.suffix:
+        raise UsageError(f"{target}: no such file, and it is not a record id")
+
+
+# What may be a record id or its prefix (``Archive.resolve_id`` says which, or none).
+_RECORD_ID = re.compile(r"^[0-9A-Fa-f]+$")
+
+
 def evidence(
     ctx: typer.Context,
     record_id: Annotated[str, typer.Argument(help="The record (8+ characters of its id).")],
@@ -400,6 +424,10 @@ def evidence(
 
     Every file is hashed as it is written: one that is not as sealed stops it (exit 5, no
     bundle is written; run 'luutru verify'). A destroyed record has no files: refused (12)."""
+    if output.exists():
+        # A bundle handed out may be the one a court holds: never replaced unasked.
+        with reported():
+            raise UsageError(f"{output} exists: choose another name, or remove it first")
     with opened(ctx, home) as services:
         done = write_evidence(services.archive, record_id, output)
     if as_json:

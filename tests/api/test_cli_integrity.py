@@ -135,6 +135,18 @@ def test_evidence_then_verify_bundle_with_the_written_down_key(archived, tmp_pat
     checked = run_cli("verify", str(bundle), "--trusted-key", fingerprint, "--json")
     assert checked.returncode == 0, checked.stdout
     assert json.loads(checked.stdout)["record_id"] == record_id
+    again = run_cli("evidence", record_id[:8], "-o", str(bundle), home=home)
+    assert again.returncode == 2 and "exists" in again.stderr  # a bundle is never replaced
+    assert json.loads(run_cli("verify", str(bundle), "--json").stdout)["record_id"] == record_id
+
+
+def test_verify_tells_a_path_from_a_record_id(archived, tmp_path: Path) -> None:
+    home, _, inputs = archived
+    absent = run_cli("verify", str(tmp_path / "khong-co.zip"), home=home)
+    assert absent.returncode == 2 and "no such file" in absent.stderr
+    scan = run_cli("verify", str(inputs / "cong-van-1.pdf"), home=home)
+    assert scan.returncode == 2 and "verify --file" in scan.stderr
+    assert run_cli("verify", "0000000000", home=home).returncode == 4  # an id: no record
 
 
 def test_a_kept_checkpoint_and_a_witness(archived, tmp_path: Path) -> None:
