@@ -29,6 +29,7 @@ from api.services import IngestReport, Services
 from archive.errors import SearchUnavailable
 from archive.models import AccessLevel
 from archive.revision import check_editable, revise_record
+from retention import vntime
 from search.indexer import index_records
 
 TextOption = Annotated[str | None, typer.Option(metavar="TEXT", show_default=False)]
@@ -125,11 +126,19 @@ def _parse_date(value: str | None) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        issued = date.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(
             f"{value!r} is not a date YYYY-MM-DD", param_hint="--date"
         ) from None
+    # Old dates stay allowed (an archive may hold documents of the 19th century); a document
+    # is never issued after today, as the agency counts days (Vietnam time).
+    if issued > vntime.today():
+        raise typer.BadParameter(
+            f"{value} is after today ({vntime.today()}): no document is issued in the future",
+            param_hint="--date",
+        )
+    return issued
 
 
 def _leave_search(services: Services, record_id: str) -> None:

@@ -1,8 +1,9 @@
 """What every HTTP response has in common: one error shape, security headers, upload limits.
 
 - Every error, ours or the framework's (validation, an unknown path, a wrong method), answers
-  ``{"error": {"status", "code", "message"}}`` with the status from ``api/errors.py``; an
-  unexpected failure answers 500 with a plain message, never a traceback.
+  ``{"error": {"status", "code", "message"}}`` with the status from ``api/errors.py`` and a
+  code by status, except ``damaged`` for damage found in what the archive holds (500 too); an
+  unexpected failure answers 500 ``internal`` with a plain message, never a traceback.
 - Every response carries a Content-Security-Policy without inline script, nosniff, no
   referrer, and may not be framed; CORS is off (no Access-Control headers are ever sent).
   Nothing but the static files may be kept by a cache (``Cache-Control: no-store``): a
@@ -27,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import FileResponse, MalformedRangeHeader, RangeNotSatisfiable
 
 from api.errors import http_status_for
-from archive.errors import LuutruError, TooLarge
+from archive.errors import IntegrityError, LuutruError, TooLarge
 
 log = logging.getLogger(__name__)
 Scope = MutableMapping[str, Any]
@@ -54,9 +55,9 @@ _CODES = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "no
 
 
 def error_response(
-    status: int, message: str, headers: dict[str, str] | None = None
+    status: int, message: str, headers: dict[str, str] | None = None, code: str | None = None
 ) -> JSONResponse:
-    code = _CODES.get(status, "error")
+    code = code or _CODES.get(status, "error")
     return JSONResponse(
         {"error": {"status": status, "code": code, "message": message}},
         status_code=status,
@@ -98,7 +99,9 @@ def range_problem(request: Request, size: int) -> JSONResponse | None:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LuutruError)
     async def ours(_request: Request, exc: LuutruError) -> JSONResponse:
-        return error_response(http_status_for(exc), str(exc))
+        # Damage found in what the archive holds is no fault of the server's code: said so.
+        code = "damaged" if isinstance(exc, IntegrityError) else None
+        return error_response(http_status_for(exc), str(exc), code=code)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

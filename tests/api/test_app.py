@@ -489,6 +489,7 @@ def test_evidence_of_a_tampered_blob_is_an_error_not_a_bundle(
     with TestClient(create_app(ingested_copy.home), raise_server_exceptions=False) as client:
         response = client.get(f"/api/v1/records/{record_id}/evidence")
     assert response.status_code == 500, response.status_code
+    assert _error(response)["code"] == "damaged"  # not "internal": the server did no wrong
     message = _error(response)["message"]
     assert f"record {record_id}: original/{original.name} is not as sealed" in message
     assert "luutru verify" in message

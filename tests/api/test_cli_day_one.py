@@ -86,6 +86,8 @@ def test_a_duplicate_says_which_options_were_not_applied_and_edit_applies_them(
 
     missing_reason = run_cli("edit", record_id[:8], "--access", "secret", home=home)
     assert missing_reason.returncode == 2 and "--reason" in missing_reason.stderr
+    future = run_cli("edit", record_id[:8], "--date", "2999-01-01", "--reason", "x", home=home)
+    assert future.returncode == 2 and "no document is issued in the future" in future.stderr
     edit = run_cli(
         "edit", record_id[:8], "--access", "SECRET", "--series", "cv", "--reason",
         "Chứa thông tin mật", "--by", "văn thư Lan", "--json", home=home,
