@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -28,7 +28,7 @@ from api.cli_common import (
 from api.services import Services
 from archive.errors import Refused, SearchUnavailable
 from archive.fsutil import atomic_write_bytes
-from archive.models import AccessLevel, Event, User
+from archive.models import AccessLevel, Event, RecordChange, User
 from archive.repository import operator_name
 from archive.users import Role, add_user, authenticate, disable_user, users
 from retention import holds as holding
@@ -511,28 +511,47 @@ def audit(
     as_json: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
-    """Every recorded action (ingest checks, holds, proposals, approvals, destruction,
-    transfer, users), newest first."""
+    """Every recorded action (ingest checks, edits, holds, proposals, approvals, destruction,
+    transfer, users), newest first (the newest 1,000)."""
     with opened(ctx, home) as services:
-        query = select(Event).order_by(Event.at.desc(), Event.id.desc()).limit(1000)
+        query = select(Event).order_by(Event.at.desc(), Event.id.desc()).limit(AUDIT_ROWS)
+        changes = (
+            select(RecordChange)
+            .order_by(RecordChange.changed_at.desc(), RecordChange.id.desc())
+            .limit(AUDIT_ROWS)
+        )
         if record:
-            query = query.where(
-                Event.record_id == services.archive.resolve_id(record, AccessLevel.SECRET)
-            )
+            full = services.archive.resolve_id(record, AccessLevel.SECRET)
+            query = query.where(Event.record_id == full)
+            changes = changes.where(RecordChange.record_id == full)
         with services.archive.session() as session:
-            rows = list(session.scalars(query))
-    events = [
-        {"at": e.at.isoformat(), "kind": e.kind, "record_id": e.record_id, "outcome": e.outcome,
-         "agent": e.agent, "detail": e.detail}
-        for e in rows
-    ]  # fmt: skip
+            found = [(e.at, _event_row(e)) for e in session.scalars(query)]
+            found += [(c.changed_at, _change_row(c)) for c in session.scalars(changes)]
+    found.sort(key=lambda pair: pair[0], reverse=True)
+    events = [row for _, row in found[:AUDIT_ROWS]]
     if as_json:
         print_json({"events": events})
         return
     table = Table(title="Audit")
     for column in ("when", "event", "record", "by", "detail"):
         table.add_column(column, overflow="fold")
-    for row in rows:
-        when = row.at.isoformat()[:19]
-        table.add_row(when, row.kind, row.record_id or "", shown(row.agent), shown(row.detail))
+    for row in events:
+        table.add_row(row["at"][:19], row["kind"], row["record_id"] or "", shown(row["agent"]),
+                      shown(row["detail"]))  # fmt: skip
     out.print(table)
+
+
+AUDIT_ROWS = 1000
+
+
+def _event_row(event: Event) -> dict[str, Any]:
+    return {"at": event.at.isoformat(), "kind": event.kind, "record_id": event.record_id,
+            "outcome": event.outcome, "agent": event.agent, "detail": event.detail}  # fmt: skip
+
+
+def _change_row(change: RecordChange) -> dict[str, Any]:
+    """An edit ('luutru edit'), as the audit tells events: one row per field changed."""
+    detail = f"{change.field}: {change.old_value or '∅'} → {change.new_value or '∅'}"
+    return {"at": change.changed_at.isoformat(), "kind": "edited", "record_id": change.record_id,
+            "outcome": "done", "agent": change.changed_by,
+            "detail": f"{detail} ({change.reason})"}  # fmt: skip

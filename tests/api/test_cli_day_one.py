@@ -99,6 +99,12 @@ def test_a_duplicate_says_which_options_were_not_applied_and_edit_applies_them(
     ]
     shown = json.loads(run_cli("show", record_id[:12], "--json", home=home).stdout)
     assert shown["access"] == "secret" and shown["series_code"] == "CV"
+    audit = json.loads(run_cli("audit", "--record", record_id, "--json", home=home).stdout)
+    edits = [e for e in audit["events"] if e["kind"] == "edited"]
+    assert {e["detail"] for e in edits} == {
+        "access: public → secret (Chứa thông tin mật)",
+        "series_code: ∅ → CV (Chứa thông tin mật)",
+    } and {e["agent"] for e in edits} == {"văn thư Lan"}
     assert [(c["field"], c["changed_by"], c["reason"]) for c in shown["changes"]] == [
         ("access", "văn thư Lan", "Chứa thông tin mật"),
         ("series_code", "văn thư Lan", "Chứa thông tin mật"),
