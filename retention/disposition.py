@@ -151,6 +151,15 @@ def propose(
         raise Refused(f"no record is due for {action.value} on {as_of} (held ones excepted)")
     now = datetime.now(UTC)
     with storage_faults("proposing a disposal list"), archive.session() as session, session.begin():
+        # A record proposed for transfer stays active until it is handed over: without this,
+        # a second list could name it again while the first is open.
+        listed = _on_open_lists(session)
+        due = [d for d in due if d.record_id not in listed]
+        if not due:
+            raise Refused(
+                f"every record due for {action.value} on {as_of} is on an open disposal list "
+                "already ('luutru dispose show LIST'; cancel a list to propose its records anew)"
+            )
         row = DisposalList(
             action=action.value,
             status=ListStatus.PROPOSED,
@@ -179,6 +188,18 @@ def propose(
             detail = f"list {row.id}, due {d.due_date}"
             session.add(_event(now, marked, user.name, detail, d.record_id))
         return ListView.of(load_list(session, row.id))
+
+
+def _on_open_lists(session: Session) -> set[str]:
+    """Records not yet carried out on a list neither executed nor cancelled."""
+    open_states = (ListStatus.PROPOSED, ListStatus.APPROVED, ListStatus.EXECUTING)
+    return set(
+        session.scalars(
+            select(DisposalItem.record_id)
+            .join(DisposalList, DisposalList.id == DisposalItem.list_id)
+            .where(DisposalList.status.in_(open_states), DisposalItem.done.is_(False))
+        )
+    )
 
 
 def load_list(session: Session, list_id: int) -> DisposalList:

@@ -268,6 +268,19 @@ def test_a_transfer_list_needs_its_approvals_too(
     assert not (tmp_path / "out").exists()
 
 
+def test_a_record_is_on_one_open_list_at_a_time(
+    archive: Archive, records: dict[str, str], people: dict
+) -> None:
+    """A record proposed for transfer stays active until handed over: a second proposal
+    leaves it out while the first list is open, and takes it once that one is cancelled."""
+    first = _proposed(archive, people, Action.TRANSFER)
+    with pytest.raises(Refused, match="on an open disposal list already"):
+        _proposed(archive, people, Action.TRANSFER)
+    disposition.cancel(archive, first, people["duyet.mot"][0], "lập lại danh mục")
+    again = propose(archive, SCHEDULE, Action.TRANSFER, people["luu.tru"][0], AFTER)
+    assert again.records == [records["regulation"]]
+
+
 def test_users_are_named_once(archive: Archive) -> None:
     from archive.errors import UsageError
 
