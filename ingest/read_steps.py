@@ -115,7 +115,7 @@ class CheckSignatures(Step):
             checks = signatures.check_pdf_signatures(item.work_path, roots)
         else:
             with open_regular(item.work_path) as handle:
-                checks = signatures.check_xml_signatures(handle.read(), roots)
+                checks = signatures.check_xml_file_signatures(handle, roots)
             package = item.declared
             for attachment in package.attachments if package is not None else ():
                 if attachment.head(4) == b"%PDF":

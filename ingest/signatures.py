@@ -50,7 +50,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache, partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -402,6 +402,34 @@ def _too_many(kind: str, count: int) -> SignatureCheck:
         f"the document holds {count} signatures; only the first {MAX_SIGNATURES} were "
         "checked, the rest could not be",
     )
+
+
+def check_xml_file_signatures(handle: BinaryIO, roots: TrustRoots) -> list[SignatureCheck]:
+    """``check_xml_signatures`` of an open file. Most packages are unsigned: that is told
+    by reading the file in pieces, never whole into memory (a signed one must be parsed
+    whole: XMLDSig's references and canonicalisation need the tree)."""
+    if _surely_unsigned_stream(handle):
+        return []
+    handle.seek(0)
+    return check_xml_signatures(handle.read(), roots)
+
+
+_SCAN_CHUNK = 1 << 20
+
+
+def _surely_unsigned_stream(handle: BinaryIO) -> bool:
+    handle.seek(0)
+    head = handle.read(4)
+    if not _surely_unsigned_xml(head):  # UTF-16, or too short to tell: parsed
+        return False
+    tail = head
+    while chunk := handle.read(_SCAN_CHUNK):
+        # The last bytes of the piece before: a "Signature" cut across two pieces is found.
+        window = tail + chunk
+        if b"Signature" in window:
+            return False
+        tail = window[-len(b"Signature") :]
+    return True
 
 
 def _surely_unsigned_xml(data: bytes) -> bool:

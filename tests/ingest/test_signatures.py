@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import base64
 import copy
+import io
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from archive.errors import ConfigError
+from ingest import signatures
 from ingest.signatures import (
     SignatureCheck,
     SignatureStatus,
@@ -431,3 +436,20 @@ def test_a_flood_of_xml_signatures_is_checked_up_to_a_limit(
     assert len(checks) == MAX_SIGNATURES + 1
     assert checks[-1].status is INVALID
     assert f"holds {3 * MAX_SIGNATURES + 1} signatures" in checks[-1].reason
+
+
+@given(
+    before=st.binary(max_size=40),
+    after=st.binary(max_size=40),
+    signed=st.booleans(),
+    chunk=st.integers(min_value=1, max_value=12),
+)
+def test_a_file_is_told_unsigned_in_pieces_as_whole(
+    before: bytes, after: bytes, signed: bool, chunk: int
+) -> None:
+    """Read in pieces of any size (a "Signature" may be cut across two), a file is told
+    unsigned exactly when its bytes, read whole, are."""
+    data = b"<?xml" + before + (b"Signature" if signed else b"") + after
+    with patch.object(signatures, "_SCAN_CHUNK", chunk):
+        told = signatures._surely_unsigned_stream(io.BytesIO(data))
+    assert told == signatures._surely_unsigned_xml(data)
