@@ -217,7 +217,7 @@ def _record_routes(app: FastAPI) -> None:
         found = services.archive.get(record_id, reader.clearance)
         wanted = found.file(role, n)
         if wanted is None or not services.archive.blobs.exists(wanted.sha256):
-            which = f"{role.value} file" if n == 0 else f"{role.value} file number {n}"
+            which = f"{role.value} file" if n == 0 else f"{role.value} file n={n} (0 is the first)"
             raise RecordNotFound(f"record {found.id} has no {which}")
         if problem := range_problem(request, wanted.size):
             return problem

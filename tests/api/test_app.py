@@ -137,7 +137,7 @@ def test_each_attachment_of_a_record_can_be_downloaded(
     second = client.get(url, params={"n": 1})
     assert second.content == b"second" and second.headers["content-type"].startswith("text/plain")
     assert _error(client.get(url, params={"n": 2}))["message"] == (
-        f"record {record_id} has no attachment file number 2"
+        f"record {record_id} has no attachment file n=2 (0 is the first)"
     )
     page = client.get(f"/records/{record_id}").text
     assert f'href="{url}"' in page and f'href="{url}?n=1"' in page
