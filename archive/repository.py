@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -737,13 +737,11 @@ class Archive:
             if not found:
                 raise RecordNotFound(f"no record {record_id!r}")
             wanted = {"record_id": found[0].id}
-            log_lines = self.prepared("log", _LOG_LINES).rows(cursor, **wanted)
-            event_lines = self.prepared("events", _EVENT_LINES).rows(cursor, **wanted)
             return RecordRows(
                 found[0],
                 self.prepared("files", _FILE_ROWS).rows(cursor, **wanted),
                 self.prepared("seal", _SEAL_ROW).first(cursor, **wanted),
-                History([LogLine(*r) for r in log_lines], [EventLine(*r) for r in event_lines]),
+                self._history(cursor, found[0].id),
             )
 
     def prepared(self, name: str, statement: Select[*tuple[Any, ...]]) -> PreparedQuery:
@@ -755,8 +753,13 @@ class Archive:
 
     def history(self, record_id: str) -> History:
         """The record's log entries and its newest ``HISTORY_EVENTS`` events."""
-        with self.faults(), self.engine.connect() as connection:
-            return _history(connection, record_id)
+        with driver_cursor(self.engine) as cursor:
+            return self._history(cursor, record_id)
+
+    def _history(self, cursor: Any, record_id: str) -> History:
+        log_lines = self.prepared("log", _LOG_LINES).rows(cursor, record_id=record_id)
+        event_lines = self.prepared("events", _EVENT_LINES).rows(cursor, record_id=record_id)
+        return History([LogLine(*r) for r in log_lines], [EventLine(*r) for r in event_lines])
 
     def text_of(self, record: Record) -> str:
         text_file = record.file(FileRole.OCR_TEXT)
@@ -792,23 +795,19 @@ class Archive:
         found: set[str] = set()
         if not record_ids:
             return found
-        if len(record_ids) <= MAX_PREPARED_IDS:
-            # Every search asks this of its page of hits: a statement of that many ids,
-            # prepared once and run on the driver's cursor.
-            size = len(record_ids)
-            prepared = self.prepared(
-                f"visible {clearance} {destroyed} {size}", _visible_ids(clearance, destroyed, size)
-            )
-            with driver_cursor(self.engine) as cursor:
-                given = {f"id_{n}": rid for n, rid in enumerate(record_ids)}
-                return {row.id for row in prepared.rows(cursor, **given)}
-        # A connection, not an ORM session, and a statement built once: a session or a new
-        # statement costs more than the query.
-        query = _visible_ids(clearance, destroyed)
-        with self.faults(), self.engine.connect() as connection:
-            for start in range(0, len(record_ids), 500):
-                chunk = record_ids[start : start + 500]
-                found.update(connection.scalars(query, {"ids": chunk}))
+        with driver_cursor(self.engine) as cursor:
+            for start in range(0, len(record_ids), MAX_IDS_A_STATEMENT):
+                chunk = record_ids[start : start + MAX_IDS_A_STATEMENT]
+                # Every search asks this of its page of hits: statements of a few sizes,
+                # prepared once, the chunk padded to one by repeating an id (IN ignores it).
+                size = 1 << (len(chunk) - 1).bit_length()
+                prepared = self.prepared(
+                    f"visible {clearance} {destroyed} {size}",
+                    _visible_ids(clearance, destroyed, size),
+                )
+                padded = chunk + [chunk[-1]] * (size - len(chunk))
+                given = {f"id_{n}": rid for n, rid in enumerate(padded)}
+                found.update(row.id for row in prepared.rows(cursor, **given))
         return found
 
     def count_records(self) -> int:
@@ -940,29 +939,15 @@ _SEARCHABLE = (
 _SEAL_ROW = select(Seal.__table__).where(Seal.record_id == bindparam("record_id"))
 
 
-def _history(connection: Connection, record_id: str) -> History:
-    # Plain rows by statements built once: building a statement costs more than running it.
-    wanted = {"record_id": record_id}
-    return History(
-        [LogLine(*row) for row in connection.execute(_LOG_LINES, wanted)],
-        [EventLine(*row) for row in connection.execute(_EVENT_LINES, wanted)],
-    )
-
-
-# A search's page of hits (at most 100) is checked by a statement of that many ids.
-MAX_PREPARED_IDS = 100
+# Ids checked by one statement (a power of two: the sizes prepared are 1, 2, 4 … 512).
+MAX_IDS_A_STATEMENT = 512
 
 
 @functools.cache
-def _visible_ids(clearance: AccessLevel, destroyed: bool, size: int | None = None) -> Select[Any]:
-    """Which of the ids given as ``ids`` (or, with ``size``, as ``id_0`` … ``id_{size-1}``)
-    are records ``clearance`` may see: of a known level, even for the operator (a damaged
-    row is not a search hit)."""
-    ids = (
-        bindparam("ids", expanding=True)
-        if size is None
-        else [bindparam(f"id_{n}", type_=Record.id.type) for n in range(size)]
-    )
+def _visible_ids(clearance: AccessLevel, destroyed: bool, size: int) -> Select[Any]:
+    """Which of the ids given as ``id_0`` … ``id_{size-1}`` are records ``clearance`` may
+    see: of a known level, even for the operator (a damaged row is not a search hit)."""
+    ids = [bindparam(f"id_{n}", type_=Record.id.type) for n in range(size)]
     query = _visible(select(Record.id), clearance).where(Record.id.in_(ids))
     if clearance is AccessLevel.SECRET:
         query = query.where(_access_among(AccessLevel))

@@ -81,7 +81,6 @@ def users(archive: Archive) -> list[User]:
         return list(session.scalars(select(User).order_by(User.name)))
 
 
-# Built once: every API request with a key asks it, and building costs more than running.
 class KeyHolder(NamedTuple):
     """The active user an API key is of, as far as reading over the API needs them."""
 
@@ -91,6 +90,7 @@ class KeyHolder(NamedTuple):
     key_sha256: str
 
 
+# Prepared once: every API request with a key asks it, and building costs more than running.
 _KEY_HOLDER = select(User.name, User.role, User.clearance, User.key_sha256).where(
     User.key_sha256 == bindparam("key_sha256"), User.disabled_at.is_(None)
 )
@@ -113,13 +113,13 @@ def user_by_key_hash(archive: Archive, wanted: str) -> KeyHolder | None:
 
 def authenticate(archive: Archive, name: str, api_key: str | None, action: str) -> User:
     """The user ``name``, proven by ``api_key``, whose role may do ``action``."""
-    with archive.faults(), archive.session() as session:
-        user = session.scalar(select(User).where(User.name == normalize(name).strip()))
     if not api_key:
         raise NotPermitted(
             f"acting as {name!r} takes that user's API key: set LUUTRU_API_KEY, or run on a "
             "terminal to be asked for it"
         )
+    with archive.faults(), archive.session() as session:
+        user = session.scalar(select(User).where(User.name == normalize(name).strip()))
     # One message for an unknown user and a wrong key: which names exist is not told.
     if (
         user is None
