@@ -17,7 +17,7 @@ from api.errors import ExitCode
 from api.services import Housekeeping, Services
 from archive import log
 from archive.blobstore import sha256_file
-from archive.bundle import BundleError, BundleReport, verify_bundle
+from archive.bundle import BundleError, BundleReport, pins_of, verify_bundle
 from archive.checkpoint import (
     NoteSigner,
     NoteVerifier,
@@ -289,8 +289,7 @@ def _verify_bundle(path: Path, trusted: list[str], as_json: bool) -> None:
             report = verify_bundle(path, trusted)
         except BundleError as exc:
             raise UsageError(str(exc)) from None
-    pins = {re.sub(r"[\s:]", "", value).lower() for value in trusted}
-    _print_bundle(path, report, pins, as_json)
+    _print_bundle(path, report, pins_of(trusted), as_json)
     if not report.ok:
         raise typer.Exit(ExitCode.INTEGRITY)
 

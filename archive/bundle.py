@@ -84,9 +84,14 @@ class BundleReport:
         }
 
 
+def pins_of(trusted: Iterable[str]) -> set[str]:
+    """Fingerprints as written down (spaces, colons, capitals) as the bundle's are compared."""
+    return {re.sub(r"[\s:]", "", value).lower() for value in trusted}
+
+
 def verify_bundle(path: Path, trusted: Iterable[str] = ()) -> BundleReport:
     """Check everything in the bundle at ``path``; problems are listed, never raised."""
-    pins = {re.sub(r"[\s:]", "", value).lower() for value in trusted}
+    pins = pins_of(trusted)
     if bad := sorted(pin for pin in pins if not _FINGERPRINT.match(pin)):
         raise BundleError(f"not key fingerprints (64 hex characters): {', '.join(bad)}")
     try:
